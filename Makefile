@@ -1,0 +1,56 @@
+# PhaseFlow: `make run` builds and serves on 127.0.0.1:8090; `make check` is the validation gate.
+SHELL := /bin/bash
+export GOTOOLCHAIN := auto
+
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+SDK_SRC     := node_modules/pocketbase/dist/pocketbase.es.mjs
+SDK_DST     := pb_public/vendor/pocketbase.es.mjs
+FUZZTIME    ?= 10s
+GO_FILES     = $(shell find . -name '*.go' -not -path './node_modules/*')
+
+.PHONY: all build run check fmt-check vet lint test fuzz bench clean
+
+all: build
+
+## build: fetch the front-end SDK and Go modules, build ./app
+build: $(SDK_DST)
+	$(GO) build -o app .
+
+$(SDK_SRC): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(SDK_DST): $(SDK_SRC)
+	mkdir -p $(dir $@)
+	cp $(SDK_SRC) $@
+
+## run: build and serve on 127.0.0.1:8090 with data in ./pb_data
+run: build
+	./app serve --http 127.0.0.1:8090
+
+## check: formatting, go vet, staticcheck, all tests (race detector, browser tests) and short fuzz runs
+check: fmt-check vet lint test fuzz
+
+fmt-check:
+	@out="$$(gofmt -l $(GO_FILES))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet: $(SDK_DST)
+	$(GO) vet ./...
+
+lint: $(SDK_DST)
+	$(GO) run $(STATICCHECK) ./...
+
+test: $(SDK_DST)
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+fuzz:
+	$(GO) test ./cycle -run '^$$' -fuzz '^FuzzParsePatch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cycle -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME)
+
+## bench: Go benchmarks of PhaseFlow's routes against PocketBase's own endpoints
+bench: $(SDK_DST)
+	$(GO) test ./routes -run '^$$' -bench . -benchmem -count 5
+
+clean:
+	rm -rf app pb_public/vendor node_modules test-artifacts

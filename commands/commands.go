@@ -1,0 +1,16 @@
+// Package commands adds PhaseFlow's subcommands to PocketBase's CLI.
+package commands
+
+import (
+	"github.com/pocketbase/pocketbase"
+
+	"phaseflow/config"
+)
+
+// Register adds every PhaseFlow subcommand to app's root command.
+func Register(app *pocketbase.PocketBase, cfg config.Config) {
+	app.RootCmd.AddCommand(
+		NewImpersonateCommand(app),
+		newOIDCCommand(app, cfg),
+	)
+}

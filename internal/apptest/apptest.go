@@ -1,0 +1,205 @@
+// Package apptest starts PhaseFlow for tests: a fresh PocketBase test app on a temporary data dir
+// with PhaseFlow's migrations, hooks and routes, served by the real router over real HTTP.
+package apptest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+
+	"phaseflow/config"
+	"phaseflow/hooks"
+	"phaseflow/migrations"
+	"phaseflow/routes"
+)
+
+// Password is the password of users made by CreateUser.
+const Password = "correct-horse-battery"
+
+// Config returns the configuration tests start from: the defaults, as with an empty environment.
+func Config(t testing.TB) config.Config {
+	t.Helper()
+	cfg, err := config.FromEnv(func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("default config: %v", err)
+	}
+	return cfg
+}
+
+// NewApp returns a fresh test app with PhaseFlow's hooks and routes registered. Migrations are
+// applied by tests.NewTestApp.
+func NewApp(t testing.TB, cfg config.Config) *tests.TestApp {
+	t.Helper()
+	app, err := tests.NewTestApp(t.TempDir())
+	if err != nil {
+		t.Fatalf("failed to create the test app: %v", err)
+	}
+	t.Cleanup(app.Cleanup)
+	hooks.Register(app, cfg)
+	routes.Register(app, cfg)
+	return app
+}
+
+// Server is PhaseFlow behind a real HTTP listener on 127.0.0.1.
+type Server struct {
+	App *tests.TestApp
+	URL string
+	cfg config.Config
+}
+
+// Start builds the router once (so rate limits and other state persist across requests) and
+// serves it with httptest on 127.0.0.1.
+func Start(t testing.TB, cfg config.Config) *Server {
+	t.Helper()
+	app := NewApp(t, cfg)
+	r, err := apis.NewRouter(app)
+	if err != nil {
+		t.Fatalf("failed to create the router: %v", err)
+	}
+	se := &core.ServeEvent{App: app, Router: r}
+	var mux http.Handler
+	err = app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
+		m, err := e.Router.BuildMux()
+		mux = m
+		return err
+	})
+	if err != nil {
+		t.Fatalf("failed to serve: %v", err)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &Server{App: app, URL: srv.URL, cfg: cfg}
+}
+
+// Response is a decoded HTTP response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a map; it fails the test when the body is not a JSON object.
+func (r Response) JSON(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("expected a JSON object, got %q: %v", r.Body, err)
+	}
+	return m
+}
+
+// Do sends a request with an optional JSON body and headers ("Authorization" etc.).
+func (s *Server) Do(t testing.TB, method, path string, body any, headers map[string]string) Response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("failed to encode the body: %v", err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		t.Fatalf("failed to build the request: %v", err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("failed to read the response: %v", err)
+	}
+	return Response{Status: res.StatusCode, Header: res.Header, Body: raw}
+}
+
+// CreateUser saves a verified user with Password and returns it.
+func CreateUser(t testing.TB, app core.App, email string, mutate ...func(*core.Record)) *core.Record {
+	t.Helper()
+	col, err := app.FindCollectionByNameOrId(migrations.Users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := core.NewRecord(col)
+	u.SetEmail(email)
+	u.SetPassword(Password)
+	u.SetVerified(true)
+	for _, m := range mutate {
+		m(u)
+	}
+	if err := app.Save(u); err != nil {
+		t.Fatalf("failed to create user %s: %v", email, err)
+	}
+	return u
+}
+
+// CreateSuperuser saves a superuser and returns it.
+func CreateSuperuser(t testing.TB, app core.App, email string) *core.Record {
+	t.Helper()
+	col, err := app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	su := core.NewRecord(col)
+	su.SetEmail(email)
+	su.SetPassword(Password)
+	if err := app.Save(su); err != nil {
+		t.Fatalf("failed to create superuser: %v", err)
+	}
+	return su
+}
+
+// Token returns a fresh auth token for r.
+func Token(t testing.TB, r *core.Record) string {
+	t.Helper()
+	tok, err := r.NewAuthToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// AuthEvents returns the auth_events rows matching filter (a PocketBase filter, "" for all),
+// oldest first.
+func AuthEvents(t testing.TB, app core.App, filter string, params ...map[string]any) []*core.Record {
+	t.Helper()
+	if filter == "" {
+		filter = "id != ''"
+	}
+	var p []dbx.Params
+	for _, m := range params {
+		p = append(p, m)
+	}
+	recs, err := app.FindRecordsByFilter(migrations.AuthEvents, filter, "created", 0, 0, p...)
+	if err != nil {
+		t.Fatalf("failed to read auth events: %v", err)
+	}
+	return recs
+}
