@@ -12,5 +12,6 @@ func Register(app *pocketbase.PocketBase, cfg config.Config) {
 	app.RootCmd.AddCommand(
 		NewImpersonateCommand(app),
 		newOIDCCommand(app, cfg),
+		NewCronCommand(app, cfg),
 	)
 }

@@ -2,6 +2,8 @@ package cycle
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -128,6 +130,37 @@ func (opt FeedOptions) withDefaults() (FeedOptions, error) {
 		opt.Stamp = DateOf(opt.Now.UTC()).In(time.UTC)
 	}
 	return opt, nil
+}
+
+// feedFormat names RenderICS's output format; change it whenever the output changes for the same
+// inputs, so FeedETag changes with it.
+const feedFormat = "phaseflow-ics-1"
+
+// FeedETag returns a strong HTTP entity tag for RenderICS(p, opt) without rendering: a hash of
+// every input the output depends on (the feed window moves only when a new cycle starts). Equal
+// tags mean byte-identical feeds, so a server can answer If-None-Match before rendering.
+func FeedETag(p Profile, opt FeedOptions) (string, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return "", err
+	}
+	var last, cycleStart string
+	if p.LastPeriodDate != nil {
+		today, err := Today(opt.Now, p.Timezone)
+		if err != nil {
+			return "", err
+		}
+		status, err := p.StatusOn(today)
+		if err != nil {
+			return "", err
+		}
+		last, cycleStart = p.LastPeriodDate.String(), status.CycleStart.String()
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s",
+		feedFormat, opt.UserID, opt.CyclesBack, opt.CyclesAhead, opt.ProductID, opt.Domain,
+		opt.Stamp.UTC().Unix(), p.CycleLength, last, cycleStart)
+	return `"` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`, nil
 }
 
 // feedSpans returns the spans of every cycle the feed shows.

@@ -386,3 +386,62 @@ func TestRenderICSErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestFeedETag(t *testing.T) {
+	t.Parallel()
+	last := Date{2026, time.October, 20}
+	base := Profile{CycleLength: 28, LastPeriodDate: &last, Timezone: "Europe/Berlin"}
+	opt := FeedOptions{UserID: "abc", Now: time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC), Stamp: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)}
+	tag := func(p Profile, o FeedOptions) string {
+		t.Helper()
+		s, err := FeedETag(p, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	render := func(p Profile, o FeedOptions) string {
+		t.Helper()
+		b, err := RenderICS(p, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	want := tag(base, opt)
+
+	t.Run("the same cycle gives the same tag and the same bytes", func(t *testing.T) {
+		later := opt
+		later.Now = opt.Now.AddDate(0, 0, 10) // 11-12: still the cycle that started 10-20 (next: 11-17)
+		if got := tag(base, later); got != want {
+			t.Fatalf("expected %s within the cycle, got %s", want, got)
+		}
+		if render(base, later) != render(base, opt) {
+			t.Fatal("equal tags but different bytes")
+		}
+	})
+	newLast := Date{2026, time.October, 21}
+	changes := []struct {
+		name string
+		p    Profile
+		o    FeedOptions
+	}{
+		{"a new cycle starts", base, FeedOptions{UserID: "abc", Now: opt.Now.AddDate(0, 0, 20), Stamp: opt.Stamp}},
+		{"another cycle length", Profile{CycleLength: 30, LastPeriodDate: &last, Timezone: "Europe/Berlin"}, opt},
+		{"another last period", Profile{CycleLength: 28, LastPeriodDate: &newLast, Timezone: "Europe/Berlin"}, opt},
+		{"no last period", Profile{CycleLength: 28, Timezone: "Europe/Berlin"}, opt},
+		{"another user", base, FeedOptions{UserID: "abd", Now: opt.Now, Stamp: opt.Stamp}},
+		{"another stamp", base, FeedOptions{UserID: "abc", Now: opt.Now, Stamp: opt.Stamp.Add(time.Second)}},
+		{"another domain", base, FeedOptions{UserID: "abc", Now: opt.Now, Stamp: opt.Stamp, Domain: "x.example"}},
+	}
+	for _, c := range changes {
+		t.Run(c.name+" changes the tag and the bytes", func(t *testing.T) {
+			if tag(c.p, c.o) == want {
+				t.Fatal("expected a different tag")
+			}
+			if render(c.p, c.o) == render(base, opt) {
+				t.Fatal("the test input does not change the feed")
+			}
+		})
+	}
+}

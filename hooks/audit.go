@@ -40,9 +40,6 @@ const (
 // AuditMiddlewareId is the id of the router middleware that audits PocketBase's auth endpoints.
 const AuditMiddlewareId = "phaseflowAuthAudit"
 
-// auditCleanupJobId is the cron job that enforces the auth_events retention period.
-const auditCleanupJobId = "phaseflowAuthEventsCleanup"
-
 // NewAuthEvent returns an event with the client's IP and user agent filled in.
 func NewAuthEvent(e *core.RequestEvent, method, outcome, reason string) AuthEvent {
 	return AuthEvent{
@@ -89,17 +86,6 @@ func DeleteOldAuthEvents(app core.App, days int, now time.Time) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-func scheduleAuditCleanup(app core.App, cfg config.Config) {
-	app.Cron().MustAdd(auditCleanupJobId, "17 3 * * *", func() {
-		n, err := DeleteOldAuthEvents(app, cfg.AuditRetentionDays, time.Now())
-		if err != nil {
-			app.Logger().Error("Failed to delete old auth events", "error", err.Error())
-			return
-		}
-		app.Logger().Info("Deleted old auth events", "deleted", n, "retentionDays", cfg.AuditRetentionDays)
-	})
 }
 
 // auditedAction maps a PocketBase auth endpoint to an audit method.

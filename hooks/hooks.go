@@ -15,4 +15,5 @@ func Register(app core.App, cfg config.Config) {
 	bindRegistration(app, cfg)
 	bindAudit(app, cfg)
 	bindMail(app, cfg)
+	bindAuthTime(app)
 }

@@ -3,6 +3,7 @@ package hooks
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -29,12 +30,12 @@ func startOIDC(app core.App, cfg config.Config) {
 	if !cfg.OIDC.Enabled() {
 		return
 	}
-	app.Logger().Info("Register this redirect URL at the identity provider",
+	notice(app, slog.LevelInfo, "Register this redirect URL at the identity provider",
 		"redirectURL", cfg.OAuth2RedirectURL(), "issuer", cfg.OIDC.IssuerURL)
 	if err := SyncOIDC(context.Background(), app, cfg); err == nil {
 		return
 	} else {
-		app.Logger().Warn("OIDC discovery failed; keeping the last stored provider config and retrying in the background",
+		notice(app, slog.LevelWarn, "OIDC discovery failed; keeping the last stored provider config and retrying in the background",
 			"issuer", cfg.OIDC.IssuerURL, "error", err.Error())
 	}
 	ctx, cancel := contextForApp(app)
@@ -49,10 +50,10 @@ func startOIDC(app core.App, cfg config.Config) {
 			}
 			err := SyncOIDC(ctx, app, cfg)
 			if err == nil {
-				app.Logger().Info("OIDC discovery succeeded after a retry", "issuer", cfg.OIDC.IssuerURL)
+				notice(app, slog.LevelInfo, "OIDC discovery succeeded after a retry", "issuer", cfg.OIDC.IssuerURL)
 				return
 			}
-			app.Logger().Warn("OIDC discovery retry failed", "issuer", cfg.OIDC.IssuerURL, "error", err.Error(), "nextRetry", wait.String())
+			notice(app, slog.LevelWarn, "OIDC discovery retry failed", "issuer", cfg.OIDC.IssuerURL, "error", err.Error(), "nextRetry", wait.String())
 			wait = min(wait*2, oidcRetryMax)
 		}
 	}()

@@ -34,7 +34,7 @@ func bindStartup(app core.App, cfg config.Config) {
 				return fmt.Errorf("failed to create the superuser from POCKETBASE_ADMIN_EMAIL: %w", err)
 			}
 			startOIDC(se.App, cfg)
-			scheduleAuditCleanup(se.App, cfg)
+			scheduleJobs(se.App, cfg)
 			return se.Next()
 		},
 	})
@@ -105,9 +105,9 @@ func ApplyConfig(app core.App, cfg config.Config) error {
 	users.MFA.Enabled = mail
 	users.AuthAlert.Enabled = mail
 	if !mail {
-		app.Logger().Warn("SMTP is not configured: email codes (OTP), MFA and new-device alerts are switched off; set SMTP_HOST or configure SMTP in the admin UI")
+		notice(app, slog.LevelWarn, "SMTP is not configured: email codes (OTP), MFA and new-device alerts are switched off; set SMTP_HOST or configure SMTP in the admin UI")
 	} else if consoleMail(app, cfg) {
-		app.Logger().Warn("SMTP not configured: mail (including sign-in codes) is printed to the console because the app runs locally")
+		notice(app, slog.LevelWarn, "SMTP not configured: mail (including sign-in codes) is printed to the console because the app runs locally")
 	}
 	return app.Save(users)
 }
@@ -144,7 +144,7 @@ func UpsertSuperuser(app core.App, cfg config.Config) error {
 	if err := app.Save(su); err != nil {
 		return err
 	}
-	app.Logger().Info("Superuser from POCKETBASE_ADMIN_EMAIL is ready", slog.String("email", cfg.AdminEmail))
+	notice(app, slog.LevelInfo, "Superuser from POCKETBASE_ADMIN_EMAIL is ready", "email", cfg.AdminEmail)
 	return nil
 }
 

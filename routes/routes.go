@@ -1,7 +1,10 @@
-// Package routes binds PhaseFlow's HTTP routes to PocketBase's router.
+// Package routes binds PhaseFlow's HTTP routes to PocketBase's router. Handlers are thin: parse,
+// call the domain (cycle), save, respond.
 package routes
 
 import (
+	"strings"
+
 	"github.com/pocketbase/pocketbase/core"
 
 	"phaseflow/config"
@@ -11,6 +14,11 @@ import (
 func Register(app core.App, cfg config.Config) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		bindAPIFallback(se)
+		bindUserProfile(se, cfg)
+		bindUserSecurity(se, cfg)
+		bindCalendarFeed(se, cfg)
+		bindCron(se, cfg)
+		bindPages(se, cfg)
 		return se.Next()
 	})
 }
@@ -19,6 +27,10 @@ func Register(app core.App, cfg config.Config) {
 // never shadow them.
 func bindAPIFallback(se *core.ServeEvent) {
 	se.Router.Any("/api/{path...}", func(e *core.RequestEvent) error {
+		// A mistyped feed URL still holds a secret; keep it out of the request log.
+		if strings.HasPrefix(e.Request.URL.Path, feedPathPrefix) {
+			redactURL(e, feedPathPrefix+"redacted")
+		}
 		return e.NotFoundError("The requested resource wasn't found.", nil)
 	})
 }

@@ -26,6 +26,11 @@ import (
 // Password is the password of users made by CreateUser.
 const Password = "correct-horse-battery"
 
+func init() {
+	// Start-up notices are for an operator's terminal, not test output.
+	hooks.Console = io.Discard
+}
+
 // Config returns the configuration tests start from: the defaults, as with an empty environment.
 func Config(t testing.TB) config.Config {
 	t.Helper()

@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/oauth2-proxy/mockoidc"
+)
+
+func TestInvalidConfigurationExitsWithCode2(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"http issuer on a public host", []string{"POCKETBASE_OIDC_ISSUER_URL=http://id.example.com", "POCKETBASE_OIDC_CLIENT_ID=a", "POCKETBASE_OIDC_CLIENT_SECRET=b"},
+			[]string{"POCKETBASE_OIDC_ISSUER_URL: must be an https URL (http only for localhost)"}},
+		{"short cron secret", []string{"CRON_SECRET=too-short-secret-value"},
+			[]string{"CRON_SECRET: must be at least 32 characters"}},
+		{"half the OIDC variables", []string{"POCKETBASE_OIDC_CLIENT_ID=a"},
+			[]string{"POCKETBASE_OIDC_ISSUER_URL: POCKETBASE_OIDC_ISSUER_URL, POCKETBASE_OIDC_CLIENT_ID and POCKETBASE_OIDC_CLIENT_SECRET must be all set or all unset"}},
+		{"several problems at once", []string{"AUTH_RATE_LIMIT=0", "SESSION_DAYS=abc", "OPEN_REGISTRATION=maybe"},
+			[]string{"AUTH_RATE_LIMIT: must be a whole number from 1 to 1000", "SESSION_DAYS: must be a whole number from 1 to 365", "OPEN_REGISTRATION: must be true or false"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			out, code := run(t, baseEnv(c.env...), "serve", "--http", "127.0.0.1:0")
+			if code != 2 {
+				t.Fatalf("expected exit code 2, got %d: %s", code, out)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Fatalf("expected %q in the output, got %q", w, out)
+				}
+			}
+			if strings.Contains(out, "too-short-secret-value") {
+				t.Fatal("the output shows the secret")
+			}
+		})
+	}
+}
+
+func TestServeWithOIDC(t *testing.T) {
+	t.Parallel()
+	m, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Shutdown() })
+	srv := startServer(t,
+		"POCKETBASE_OIDC_ISSUER_URL="+m.Issuer(),
+		"POCKETBASE_OIDC_CLIENT_ID="+m.ClientID,
+		"POCKETBASE_OIDC_CLIENT_SECRET="+m.ClientSecret,
+		"POCKETBASE_ADMIN_EMAIL=root@example.com",
+		"POCKETBASE_ADMIN_PASSWORD=root-password-123",
+	)
+
+	t.Run("auth-methods lists password, OTP, MFA and the oidc provider", func(t *testing.T) {
+		body := get(t, srv.URL+"/api/collections/users/auth-methods", http.StatusOK)
+		for _, want := range []string{`"password":{"identityFields":["email"],"enabled":true}`, `"otp":{"enabled":true`,
+			`"mfa":{"enabled":true`, `"name":"oidc"`, `"displayName":"Pocket-ID"`} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("expected %s in %s", want, body)
+			}
+		}
+	})
+	t.Run("the admin UI is served", func(t *testing.T) {
+		get(t, srv.URL+"/_/", http.StatusOK)
+	})
+	t.Run("the start log names the redirect URL and hides the secrets", func(t *testing.T) {
+		out := srv.Output.String()
+		if !strings.Contains(out, srv.URL+"/auth/callback") {
+			t.Fatalf("expected the redirect URL in the log, got %s", out)
+		}
+		for _, secret := range []string{m.ClientSecret, "root-password-123"} {
+			if strings.Contains(out, secret) {
+				t.Fatal("the log shows a secret")
+			}
+		}
+	})
+	t.Run("the superuser from the environment can sign in", func(t *testing.T) {
+		res, err := http.Post(srv.URL+"/api/collections/_superusers/auth-with-password", "application/json",
+			strings.NewReader(`{"identity":"root@example.com","password":"root-password-123"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("expected 200, got %d", res.StatusCode)
+		}
+	})
+
+	t.Run("oidc check prints what discovery found", func(t *testing.T) {
+		out, code := run(t, baseEnv("POCKETBASE_OIDC_ISSUER_URL="+m.Issuer(), "POCKETBASE_OIDC_CLIENT_ID="+m.ClientID,
+			"POCKETBASE_OIDC_CLIENT_SECRET="+m.ClientSecret), "oidc", "check")
+		if code != 0 || !strings.Contains(out, m.TokenEndpoint()) || !strings.Contains(out, "/auth/callback") {
+			t.Fatalf("expected success with the token endpoint, got %d: %s", code, out)
+		}
+		if strings.Contains(out, m.ClientSecret) {
+			t.Fatal("oidc check shows the client secret")
+		}
+	})
+	t.Run("oidc check fails on an issuer mismatch", func(t *testing.T) {
+		issuer := strings.Replace(m.Issuer(), "127.0.0.1", "localhost", 1)
+		out, code := run(t, baseEnv("POCKETBASE_OIDC_ISSUER_URL="+issuer, "POCKETBASE_OIDC_CLIENT_ID=a",
+			"POCKETBASE_OIDC_CLIENT_SECRET=b"), "oidc", "check")
+		if code == 0 || !strings.Contains(out, "does not match") {
+			t.Fatalf("expected a non-zero exit about the issuer, got %d: %s", code, out)
+		}
+	})
+}
+
+func TestServeWithUnreachableIssuerKeepsOtherMethods(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t,
+		"POCKETBASE_OIDC_ISSUER_URL=http://127.0.0.1:1",
+		"POCKETBASE_OIDC_CLIENT_ID=a",
+		"POCKETBASE_OIDC_CLIENT_SECRET=b",
+	)
+	body := get(t, srv.URL+"/api/collections/users/auth-methods", http.StatusOK)
+	if !strings.Contains(body, `"password":{"identityFields":["email"],"enabled":true}`) {
+		t.Fatalf("expected password sign-in, got %s", body)
+	}
+	if !strings.Contains(srv.Output.String(), "OIDC discovery failed") {
+		t.Fatalf("expected a warning in the log, got %s", srv.Output.String())
+	}
+}
+
+func get(t *testing.T, url string, status int) string {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != status {
+		t.Fatalf("GET %s: expected %d, got %d: %s", url, status, res.StatusCode, raw)
+	}
+	return string(raw)
+}

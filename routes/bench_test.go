@@ -1,0 +1,86 @@
+package routes_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+
+	"phaseflow/internal/apptest"
+	"phaseflow/migrations"
+)
+
+// benchMux builds the real router once, with one user who has a profile and a feed.
+func benchMux(b *testing.B) (http.Handler, *core.Record, string, string) {
+	b.Helper()
+	app := apptest.NewApp(b, apptest.Config(b))
+	user := apptest.CreateUser(b, app, "ana@example.com", func(r *core.Record) {
+		r.Set(migrations.FieldLastPeriodDate, "2026-11-01 00:00:00.000Z")
+	})
+	// Rate limiting would turn a benchmark loop into 429s; measure the handlers.
+	app.Settings().RateLimits.Enabled = false
+	r, err := apis.NewRouter(app)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var mux http.Handler
+	if err := app.OnServe().Trigger(&core.ServeEvent{App: app, Router: r}, func(e *core.ServeEvent) error {
+		m, err := e.Router.BuildMux()
+		mux = m
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	app.Settings().RateLimits.Enabled = false
+	token := apptest.Token(b, user)
+	req := httptest.NewRequest("POST", "/api/user/calendar-token", nil)
+	req.Header.Set("Authorization", token)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	feed := rec.Body.String()
+	feed = feed[strings.Index(feed, "/api/calendar/") : len(feed)-2]
+	return mux, user, token, feed
+}
+
+func serve(b *testing.B, mux http.Handler, path string, headers map[string]string, want int) {
+	b.Helper()
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("GET", path, nil)
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != want {
+			b.Fatalf("expected %d, got %d: %s", want, rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkProfile compares GET /api/user with PocketBase's own record view of the same user with
+// the same token, in the same run. Compare the ns/op of the two sub-benchmarks as a ratio.
+func BenchmarkProfile(b *testing.B) {
+	mux, user, token, _ := benchMux(b)
+	auth := map[string]string{"Authorization": token}
+	b.Run("phaseflow_GET_api_user", func(b *testing.B) { serve(b, mux, "/api/user", auth, 200) })
+	b.Run("pocketbase_GET_record", func(b *testing.B) {
+		serve(b, mux, "/api/collections/users/records/"+user.Id, auth, 200)
+	})
+}
+
+// BenchmarkFeed measures the calendar feed, rendered (200) and revalidated (304), next to
+// PocketBase's health endpoint as a floor.
+func BenchmarkFeed(b *testing.B) {
+	mux, _, _, feed := benchMux(b)
+	req := httptest.NewRequest("GET", feed, nil)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	etag := rec.Header().Get("ETag")
+	b.Run("feed_200", func(b *testing.B) { serve(b, mux, feed, nil, 200) })
+	b.Run("feed_304", func(b *testing.B) { serve(b, mux, feed, map[string]string{"If-None-Match": etag}, 304) })
+	b.Run("pocketbase_health", func(b *testing.B) { serve(b, mux, "/api/health", nil, 200) })
+}

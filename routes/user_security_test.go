@@ -1,0 +1,150 @@
+package routes_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"phaseflow/internal/apptest"
+	"phaseflow/migrations"
+)
+
+func TestLogoutAll(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t, apptest.Config(t))
+	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
+	bob := apptest.CreateUser(t, srv.App, "bob@example.com")
+	phone, laptop, bobs := apptest.Token(t, ana), apptest.Token(t, ana), apptest.Token(t, bob)
+
+	if res := srv.Do(t, "POST", "/api/user/logout-all", nil, nil); res.Status != http.StatusUnauthorized {
+		t.Fatalf("expected 401 without a token, got %d", res.Status)
+	}
+	res := srv.Do(t, "POST", "/api/user/logout-all", nil, map[string]string{"Authorization": phone})
+	if res.Status != http.StatusNoContent {
+		t.Fatalf("expected 204, got %d: %s", res.Status, res.Body)
+	}
+	for name, tok := range map[string]string{"the caller's token": phone, "another device's token": laptop} {
+		if res := srv.Do(t, "GET", "/api/user", nil, map[string]string{"Authorization": tok}); res.Status != http.StatusUnauthorized {
+			t.Fatalf("%s: expected 401 after logout-all, got %d", name, res.Status)
+		}
+		if res := srv.Do(t, "POST", "/api/collections/users/auth-refresh", nil, map[string]string{"Authorization": tok}); res.Status == http.StatusOK {
+			t.Fatalf("%s: expected refresh to fail", name)
+		}
+	}
+	if res := srv.Do(t, "GET", "/api/user", nil, map[string]string{"Authorization": bobs}); res.Status != http.StatusOK {
+		t.Fatalf("expected another user's session untouched, got %d", res.Status)
+	}
+	if evs := apptest.AuthEvents(t, srv.App, "method = 'logout_all' && user = {:u}", map[string]any{"u": ana.Id}); len(evs) != 1 {
+		t.Fatalf("expected one audited logout-all, got %d", len(evs))
+	}
+}
+
+func signIn(t *testing.T, srv *apptest.Server, email string) string {
+	t.Helper()
+	res := srv.Do(t, "POST", "/api/collections/users/auth-with-password", map[string]string{"identity": email, "password": apptest.Password}, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("sign-in: %d %s", res.Status, res.Body)
+	}
+	tok, _ := res.JSON(t)["token"].(string)
+	return tok
+}
+
+func mfaOf(t *testing.T, srv *apptest.Server, id string) bool {
+	t.Helper()
+	r, err := srv.App.FindRecordById(migrations.Users, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.GetBool(migrations.FieldMFA)
+}
+
+func TestMFASwitch(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t, apptest.Config(t))
+	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
+	old := apptest.Token(t, ana) // minted without a sign-in: no authTime
+
+	t.Run("turning it on needs only a valid token", func(t *testing.T) {
+		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":true}`, map[string]string{"Authorization": old})
+		if res.Status != http.StatusOK || string(res.Body) != `{"enabled":true,"available":true}` || !mfaOf(t, srv, ana.Id) {
+			t.Fatalf("expected on, got %d: %s", res.Status, res.Body)
+		}
+	})
+	t.Run("turning it off with an old session and no password is refused", func(t *testing.T) {
+		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false}`, map[string]string{"Authorization": old})
+		if res.Status != http.StatusForbidden || !mfaOf(t, srv, ana.Id) {
+			t.Fatalf("expected 403 and mfa still on, got %d: %s", res.Status, res.Body)
+		}
+	})
+	t.Run("a wrong password is refused", func(t *testing.T) {
+		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false,"password":"wrong-password"}`, map[string]string{"Authorization": old})
+		if res.Status != http.StatusForbidden || !mfaOf(t, srv, ana.Id) {
+			t.Fatalf("expected 403, got %d: %s", res.Status, res.Body)
+		}
+	})
+	t.Run("a forged authTime claim is refused", func(t *testing.T) {
+		forged := signTokenWithClaims(t, ana, time.Hour, map[string]any{"authTime": time.Now().Unix()})
+		forged = forged[:len(forged)-3] + "abc"
+		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false}`, map[string]string{"Authorization": forged})
+		if res.Status != http.StatusUnauthorized || !mfaOf(t, srv, ana.Id) {
+			t.Fatalf("expected 401, got %d: %s", res.Status, res.Body)
+		}
+	})
+	for _, body := range []string{`{}`, `{"enabled":"no"}`, `{"enabled":false,"extra":1}`, `nope`} {
+		t.Run("a malformed body "+body+" is refused", func(t *testing.T) {
+			res := srv.Do(t, "POST", "/api/user/mfa", body, map[string]string{"Authorization": old})
+			if res.Status != http.StatusBadRequest || !mfaOf(t, srv, ana.Id) {
+				t.Fatalf("expected 400, got %d: %s", res.Status, res.Body)
+			}
+		})
+	}
+	t.Run("the current password turns it off", func(t *testing.T) {
+		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false,"password":"`+apptest.Password+`"}`, map[string]string{"Authorization": old})
+		if res.Status != http.StatusOK || mfaOf(t, srv, ana.Id) {
+			t.Fatalf("expected off, got %d: %s", res.Status, res.Body)
+		}
+	})
+	t.Run("a recent sign-in, kept across a refresh, turns it off", func(t *testing.T) {
+		srv.Do(t, "POST", "/api/user/mfa", `{"enabled":true}`, map[string]string{"Authorization": old})
+		bob := apptest.CreateUser(t, srv.App, "bob@example.com")
+		tok := signIn(t, srv, "bob@example.com")
+		res := srv.Do(t, "POST", "/api/collections/users/auth-refresh", nil, map[string]string{"Authorization": tok})
+		refreshed, _ := res.JSON(t)["token"].(string)
+		res = srv.Do(t, "POST", "/api/user/mfa", `{"enabled":true}`, map[string]string{"Authorization": refreshed})
+		if res.Status != http.StatusOK {
+			t.Fatalf("on: %d %s", res.Status, res.Body)
+		}
+		res = srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false}`, map[string]string{"Authorization": refreshed})
+		if res.Status != http.StatusOK || mfaOf(t, srv, bob.Id) {
+			t.Fatalf("expected off with a fresh sign-in, got %d: %s", res.Status, res.Body)
+		}
+	})
+	t.Run("password guesses are bounded", func(t *testing.T) {
+		carl := apptest.CreateUser(t, srv.App, "carl@example.com", func(r *core.Record) { r.Set(migrations.FieldMFA, true) })
+		tok := apptest.Token(t, carl)
+		var last int
+		for i := 0; i < 6; i++ {
+			last = srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false,"password":"guess"}`, map[string]string{"Authorization": tok}).Status
+		}
+		if last != http.StatusTooManyRequests {
+			t.Fatalf("expected 429 after 5 failures, got %d", last)
+		}
+		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false,"password":"`+apptest.Password+`"}`, map[string]string{"Authorization": tok})
+		if res.Status != http.StatusTooManyRequests || !mfaOf(t, srv, carl.Id) {
+			t.Fatalf("expected the right password to wait too, got %d", res.Status)
+		}
+	})
+	t.Run("every change is audited", func(t *testing.T) {
+		if evs := apptest.AuthEvents(t, srv.App, "method = 'mfa_setting' && user = {:u}", map[string]any{"u": ana.Id}); len(evs) < 4 {
+			t.Fatalf("expected the changes and refusals audited, got %d", len(evs))
+		}
+	})
+	t.Run("GET reports the state", func(t *testing.T) {
+		res := srv.Do(t, "GET", "/api/user/mfa", nil, map[string]string{"Authorization": old})
+		if string(res.Body) != `{"enabled":true,"available":true}` {
+			t.Fatalf("unexpected %s", res.Body)
+		}
+	})
+}
