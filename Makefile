@@ -9,7 +9,7 @@ SDK_DST     := pb_public/vendor/pocketbase.es.mjs
 FUZZTIME    ?= 10s
 GO_FILES     = $(shell find . -name '*.go' -not -path './node_modules/*')
 
-.PHONY: all build run check fmt-check vet lint test fuzz bench clean
+.PHONY: all build run check fmt-check vet lint test fuzz bench load clean
 
 all: build
 
@@ -47,10 +47,15 @@ test: $(SDK_DST)
 fuzz:
 	$(GO) test ./cycle -run '^$$' -fuzz '^FuzzParsePatch$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cycle -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./routes -run '^$$' -fuzz '^FuzzParseFeedPath$$' -fuzztime $(FUZZTIME)
 
 ## bench: Go benchmarks of PhaseFlow's routes against PocketBase's own endpoints
 bench: $(SDK_DST)
 	$(GO) test ./routes -run '^$$' -bench . -benchmem -count 5
+
+## load: a bounded load run (hey) against the real binary, reported as ratios
+load: build
+	bash bench/load.sh
 
 clean:
 	rm -rf app pb_public/vendor node_modules test-artifacts

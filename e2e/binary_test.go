@@ -143,3 +143,43 @@ func get(t *testing.T, url string, status int) string {
 	}
 	return string(raw)
 }
+
+func TestCommands(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "POCKETBASE_ADMIN_EMAIL=root@example.com", "POCKETBASE_ADMIN_PASSWORD=root-password-123")
+	admin := signInSuperuser(t, srv)
+	createUser(t, srv, admin, map[string]any{"email": "ana@example.com", "password": "ana-password-123",
+		"passwordConfirm": "ana-password-123", "verified": true, "notificationTime": "00:00", "lastPeriodDate": "2026-11-01 00:00:00.000Z"})
+	env := baseEnv()
+
+	t.Run("impersonate prints a token the server accepts", func(t *testing.T) {
+		out, code := runIn(t, srv.Dir, env, "impersonate", "ana@example.com", "--duration", "10m")
+		if code != 0 {
+			t.Fatalf("expected exit 0, got %d: %s", code, out)
+		}
+		tok := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+		req, _ := http.NewRequest("GET", srv.URL+"/api/user", nil)
+		req.Header.Set("Authorization", tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("expected the token to work, got %d", res.StatusCode)
+		}
+	})
+	t.Run("cron run prints the job result", func(t *testing.T) {
+		out, code := runIn(t, srv.Dir, env, "cron", "run", "notifications")
+		if code != 0 || !strings.Contains(out, `{"job":"notifications","processed":1,"sent":1,`) {
+			t.Fatalf("expected one reminder, got %d: %s", code, out)
+		}
+		if !strings.Contains(out, "SMTP not configured") {
+			t.Fatalf("expected the mail on the console, got %s", out)
+		}
+		out, code = runIn(t, srv.Dir, env, "cron", "run", "nope")
+		if code == 0 || !strings.Contains(out, "unknown job") {
+			t.Fatalf("expected an unknown-job error, got %d: %s", code, out)
+		}
+	})
+}

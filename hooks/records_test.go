@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pocketbase/pocketbase/core"
 
 	"phaseflow/internal/apptest"
 	"phaseflow/migrations"
@@ -44,7 +43,7 @@ func TestRecordAPICannotBypassProfileRules(t *testing.T) {
 		{"sign up while registration is closed", "POST", "/api/collections/users/records",
 			map[string]any{"email": "new@example.com", "password": "long-enough-pass", "passwordConfirm": "long-enough-pass"}, 403},
 	}
-	before := snapshot(t, srv.App)
+	before := apptest.UsersSnapshot(t, srv.App)
 	for _, c := range refused {
 		t.Run(c.name+" is refused", func(t *testing.T) {
 			var body any
@@ -57,7 +56,7 @@ func TestRecordAPICannotBypassProfileRules(t *testing.T) {
 			}
 		})
 	}
-	if after := snapshot(t, srv.App); after != before {
+	if after := apptest.UsersSnapshot(t, srv.App); after != before {
 		t.Fatalf("expected no change after refused requests:\nbefore %s\nafter  %s", before, after)
 	}
 
@@ -92,22 +91,6 @@ func TestRecordAPICannotBypassProfileRules(t *testing.T) {
 			t.Fatal("expected the model hook to refuse timezone Local")
 		}
 	})
-}
-
-// snapshot renders every users row (all fields, hidden ones too) for before/after comparison.
-func snapshot(t *testing.T, app core.App) string {
-	t.Helper()
-	recs, err := app.FindAllRecords(migrations.Users)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, r := range recs {
-		r.Unhide(r.Collection().Fields.FieldNames()...)
-		raw, _ := r.MarshalJSON()
-		b.Write(raw)
-	}
-	return b.String()
 }
 
 func TestRegistrationPolicy(t *testing.T) {

@@ -1,7 +1,6 @@
 package routes_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -134,7 +133,7 @@ func TestUserUpdate(t *testing.T) {
 		{"an empty object", `{}`, "body", 400},
 		{"an empty body", ``, "body", 400},
 	}
-	before := profileSnapshot(t, srv)
+	before := apptest.UsersSnapshot(t, srv.App)
 	for _, c := range refused {
 		t.Run(c.name+" is refused naming the field", func(t *testing.T) {
 			res := srv.Do(t, "PATCH", "/api/user", c.body, auth)
@@ -166,7 +165,7 @@ func TestUserUpdate(t *testing.T) {
 			t.Fatalf("expected 401, got %d", res.Status)
 		}
 	})
-	if after := profileSnapshot(t, srv); after != before {
+	if after := apptest.UsersSnapshot(t, srv.App); after != before {
 		t.Fatalf("a refused request changed data:\nbefore %s\nafter  %s", before, after)
 	}
 	t.Run("user A's token only ever changes A", func(t *testing.T) {
@@ -179,22 +178,6 @@ func TestUserUpdate(t *testing.T) {
 			t.Fatalf("bob changed: %d", b.GetInt(migrations.FieldCycleLength))
 		}
 	})
-}
-
-// profileSnapshot renders every users row, hidden fields included.
-func profileSnapshot(t *testing.T, srv *apptest.Server) string {
-	t.Helper()
-	recs, err := srv.App.FindAllRecords(migrations.Users)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, r := range recs {
-		r.Unhide(r.Collection().Fields.FieldNames()...)
-		raw, _ := json.Marshal(r)
-		b.Write(raw)
-	}
-	return b.String()
 }
 
 func TestUserCycle(t *testing.T) {

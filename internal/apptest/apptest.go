@@ -208,3 +208,23 @@ func AuthEvents(t testing.TB, app core.App, filter string, params ...map[string]
 	}
 	return recs
 }
+
+// UsersSnapshot renders every users row with all fields, hidden ones too, so a test can check that
+// a refused request changed nothing.
+func UsersSnapshot(t testing.TB, app core.App) string {
+	t.Helper()
+	recs, err := app.FindAllRecords(migrations.Users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, r := range recs {
+		r.Unhide(r.Collection().Fields.FieldNames()...)
+		raw, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(raw)
+	}
+	return b.String()
+}
