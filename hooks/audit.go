@@ -3,6 +3,7 @@ package hooks
 import (
 	"errors"
 	"net/http"
+	"net/mail"
 	"strings"
 	"time"
 
@@ -121,6 +122,29 @@ func classifyAuthRequest(r *http.Request) (method, collection, target string, ok
 	return method, parts[0], target, true
 }
 
+// auditThrottle is the window in which repeated rate-limited attempts (and refused cron calls)
+// from one IP are recorded once: a flood must not grow the audit table without bound.
+const auditThrottle = time.Minute
+
+// recentlyAudited reports whether a row with the same method, outcome and IP was written within
+// auditThrottle.
+func recentlyAudited(app core.App, ev AuthEvent) bool {
+	since := time.Now().UTC().Add(-auditThrottle).Format("2006-01-02 15:04:05.000Z")
+	n, err := app.CountRecords(migrations.AuthEvents, dbx.HashExp{
+		migrations.EventMethod: ev.Method, migrations.EventOutcome: ev.Outcome, migrations.EventIP: ev.IP,
+	}, dbx.NewExp("[[created]] >= {:since}", dbx.Params{"since": since}))
+	return err == nil && n > 0
+}
+
+// RecordThrottledAuthEvent writes ev unless an equal one from the same IP was written within the
+// last minute; use it for events an anonymous client can trigger at will.
+func RecordThrottledAuthEvent(app core.App, ev AuthEvent) error {
+	if recentlyAudited(app, ev) {
+		return nil
+	}
+	return RecordAuthEvent(app, ev)
+}
+
 func bindAudit(app core.App, cfg config.Config) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
@@ -192,8 +216,11 @@ func auditAuthRequest(e *core.RequestEvent) error {
 
 	ev := NewAuthEvent(e, method, migrations.OutcomeSuccess, "")
 	ev.Collection = collection
+	if col, err := e.App.FindCachedCollectionByNameOrId(collection); err == nil {
+		ev.Collection = col.Name // the path may name the collection by id
+	}
 	ev.UserID, _ = e.Get(auditUserKey).(string)
-	ev.Identity, _ = e.Get(auditIdentityKey).(string)
+	ev.Identity = auditIdentity(e)
 	switch method {
 	case migrations.MethodRefresh:
 		if ev.UserID == "" && e.Auth != nil {
@@ -201,6 +228,10 @@ func auditAuthRequest(e *core.RequestEvent) error {
 		}
 	case migrations.MethodImpersonate:
 		ev.UserID = target
+		if _, err := e.App.FindRecordById(ev.Collection, target); err != nil {
+			// The relation cannot point at a record that does not exist; keep the id as text.
+			ev.UserID, ev.Identity = "", "record "+truncate(target, 100)
+		}
 		if e.Auth != nil {
 			ev.Actor = e.Auth.Id
 		}
@@ -234,10 +265,24 @@ func auditAuthRequest(e *core.RequestEvent) error {
 	if ev.Reason == "" && ev.Outcome == migrations.OutcomeFailure {
 		ev.Reason = "The request failed."
 	}
-	if auditErr := RecordAuthEvent(e.App, ev); auditErr != nil {
+	record := RecordAuthEvent
+	if ev.Outcome == migrations.OutcomeRateLimited {
+		record = RecordThrottledAuthEvent
+	}
+	if auditErr := record(e.App, ev); auditErr != nil {
 		e.App.Logger().Error("Failed to record an auth event", "method", method, "error", auditErr.Error())
 	}
 	return err
+}
+
+// auditIdentity returns the identity a sign-in named, only when it looks like an email address:
+// a password typed into the email field must not be stored.
+func auditIdentity(e *core.RequestEvent) string {
+	id, _ := e.Get(auditIdentityKey).(string)
+	if a, err := mail.ParseAddress(id); err != nil || a.Address != id {
+		return ""
+	}
+	return id
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.

@@ -68,6 +68,24 @@ func TestPasswordSignIn(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a sign-in through the collection id is attributed to the user", func(t *testing.T) {
+		res := srv.Do(t, "POST", "/api/collections/_pb_users_auth_/auth-with-password",
+			map[string]string{"identity": "ana@example.com", "password": apptest.Password}, nil)
+		if res.Status != http.StatusOK {
+			t.Fatalf("expected 200, got %d", res.Status)
+		}
+		evs := apptest.AuthEvents(t, srv.App, "collection = 'users' && user = {:u}", map[string]any{"u": user.Id})
+		if len(evs) != 3 { // the first success, the wrong password and this one
+			t.Fatalf("expected 3 events for the user, got %d", len(evs))
+		}
+	})
+	t.Run("a password typed as the identity is not stored", func(t *testing.T) {
+		srv.Do(t, "POST", "/api/collections/users/auth-with-password",
+			map[string]string{"identity": "hunter2-secret", "password": "x"}, nil)
+		if evs := apptest.AuthEvents(t, srv.App, "identity ~ 'hunter2'"); len(evs) != 0 {
+			t.Fatal("a non-email identity was stored")
+		}
+	})
 }
 
 func TestPasswordSignInRateLimit(t *testing.T) {

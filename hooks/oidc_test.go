@@ -281,11 +281,82 @@ func TestOIDCRelinkAfterNewSubject(t *testing.T) {
 	if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "oidc unlink") {
 		t.Fatalf("expected a clear relink error, got %d: %s", res.Status, res.Body)
 	}
+	before, _ := srv.App.FindAuthRecordByEmail(migrations.Users, "ana@example.com")
 	if n, err := hooks.UnlinkOIDC(srv.App, "ana@example.com"); err != nil || n != 1 {
 		t.Fatalf("expected 1 link removed, got %d, %v", n, err)
+	}
+	after, _ := srv.App.FindAuthRecordByEmail(migrations.Users, "ana@example.com")
+	if after.TokenKey() == before.TokenKey() {
+		t.Fatal("expected unlinking to end the account's sessions")
+	}
+	if evs := apptest.AuthEvents(t, srv.App, "actor = 'cli' && user = {:u}", map[string]any{"u": after.Id}); len(evs) != 1 {
+		t.Fatalf("expected the unlink audited, got %d", len(evs))
 	}
 	m.QueueUser(&mockoidc.MockUser{Subject: "new-sub", Email: "ana@example.com", EmailVerified: true})
 	if res := oidcSignIn(t, srv, cfg); res.Status != http.StatusOK {
 		t.Fatalf("expected sign-in after unlink, got %d %s", res.Status, res.Body)
+	}
+}
+
+// oidcSignInWith runs the flow of oidcSignIn with extra headers and body fields on the code exchange.
+func oidcSignInWith(t *testing.T, srv *apptest.Server, cfg config.Config, headers map[string]string, extra map[string]any) apptest.Response {
+	t.Helper()
+	am := srv.Do(t, "GET", "/api/collections/users/auth-methods", nil, nil)
+	var p provider
+	oauth2, _ := am.JSON(t)["oauth2"].(map[string]any)
+	for _, raw := range oauth2["providers"].([]any) {
+		m := raw.(map[string]any)
+		if m["name"] == hooks.OIDCProviderName {
+			p = provider{Name: "oidc", State: m["state"].(string), AuthURL: m["authURL"].(string), CodeVerifier: m["codeVerifier"].(string)}
+		}
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Get(p.AuthURL + url.QueryEscape(cfg.OAuth2RedirectURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	body := map[string]any{"provider": "oidc", "code": loc.Query().Get("code"), "codeVerifier": p.CodeVerifier, "redirectURL": cfg.OAuth2RedirectURL()}
+	for k, v := range extra {
+		body[k] = v
+	}
+	return srv.Do(t, "POST", "/api/collections/users/auth-with-oauth2", body, headers)
+}
+
+func TestOIDCSignInNeverLinksToTheCallersAccount(t *testing.T) {
+	t.Parallel()
+	m := startProvider(t)
+	cfg := oidcConfig(t, m, false)
+	srv := apptest.Start(t, cfg)
+	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
+	// Eve has a Pocket-ID login and Ana's stolen token, but no PhaseFlow account.
+	m.QueueUser(&mockoidc.MockUser{Subject: "sub-eve", Email: "eve@example.com", EmailVerified: true})
+	res := oidcSignInWith(t, srv, cfg, map[string]string{"Authorization": apptest.Token(t, ana)}, nil)
+	if res.Status != http.StatusForbidden || !strings.Contains(string(res.Body), "No account for this identity.") {
+		t.Fatalf("expected 403 no account, got %d: %s", res.Status, res.Body)
+	}
+	links, _ := srv.App.FindAllExternalAuthsByRecord(ana)
+	if len(links) != 0 {
+		t.Fatalf("expected no identity linked to Ana, got %d", len(links))
+	}
+}
+
+func TestOIDCSignUpIgnoresClientCreateData(t *testing.T) {
+	t.Parallel()
+	m := startProvider(t)
+	cfg := oidcConfig(t, m, true)
+	srv := apptest.Start(t, cfg)
+	m.QueueUser(&mockoidc.MockUser{Subject: "sub-eve", Email: "eve@example.com", EmailVerified: true})
+	res := oidcSignInWith(t, srv, cfg, nil, map[string]any{"createData": map[string]any{"email": "ana@example.com", "cycleLength": 40}})
+	if res.Status != http.StatusOK {
+		t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
+	}
+	if _, err := srv.App.FindAuthRecordByEmail(migrations.Users, "ana@example.com"); err == nil {
+		t.Fatal("expected no account for the client-chosen email")
+	}
+	eve, err := srv.App.FindAuthRecordByEmail(migrations.Users, "eve@example.com")
+	if err != nil || eve.GetInt(migrations.FieldCycleLength) != 28 {
+		t.Fatalf("expected the provider's email with defaults, got %v", err)
 	}
 }

@@ -57,6 +57,15 @@ func bindProfile(app core.App, cfg config.Config) {
 		return e.Next()
 	})
 
+	// An account that becomes verified may have been pre-registered by someone else with the
+	// owner's email; a calendar feed they made must not survive the owner's takeover.
+	app.OnRecordUpdate(migrations.Users).BindFunc(func(e *core.RecordEvent) error {
+		if e.Record.Verified() && !e.Record.Original().Verified() {
+			e.Record.Set(migrations.FieldCalendarTokenHash, "")
+		}
+		return e.Next()
+	})
+
 	// Profile invariants hold on every write path: /api/user, PocketBase's record API, the admin
 	// UI, batch requests and Go code.
 	app.OnRecordValidate(migrations.Users).BindFunc(func(e *core.RecordEvent) error {

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"phaseflow/internal/apptest"
 	"phaseflow/migrations"
 )

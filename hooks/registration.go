@@ -3,9 +3,14 @@ package hooks
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"maps"
+	"net/http"
+	"strings"
 
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"phaseflow/config"
 	"phaseflow/migrations"
@@ -16,7 +21,19 @@ import (
 var providerTokenKeys = []string{"accessToken", "refreshToken", "expiry"}
 
 func bindRegistration(app core.App, cfg config.Config) {
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+			Id:       "phaseflowOAuth2NoLinking",
+			Priority: apis.DefaultLoadAuthTokenMiddlewarePriority + 1,
+			Func:     ignoreAuthOnOAuth2,
+		})
+		return se.Next()
+	})
+
 	app.OnRecordAuthWithOAuth2Request(migrations.Users).BindFunc(func(e *core.RecordAuthWithOAuth2RequestEvent) error {
+		// Sign-up data comes from the identity provider only: a client-chosen email would create
+		// an unverified account for someone else's address.
+		e.CreateData = nil
 		if e.Record == nil {
 			if e.OAuth2User == nil || e.OAuth2User.Email == "" {
 				return e.ForbiddenError("The identity provider did not return a verified email address. Ask the operator to mark your email as verified at the identity provider.", nil)
@@ -30,16 +47,19 @@ func bindRegistration(app core.App, cfg config.Config) {
 			}
 			if e.ProviderName == OIDCProviderName && e.OAuth2User != nil && e.OAuth2User.Name != "" &&
 				e.Record.GetString(migrations.FieldName) != e.OAuth2User.Name {
-				e.Record.Set(migrations.FieldName, e.OAuth2User.Name)
-				if err := e.App.Save(e.Record); err != nil {
-					e.App.Logger().Warn("Failed to update the name from the identity provider", "user", e.Record.Id, "error", err.Error())
-				}
+				updateName(e.App, e.Record, e.OAuth2User.Name)
 			}
 		}
 		return e.Next()
 	})
 
 	app.OnRecordAuthRequest(migrations.Users).BindFunc(func(e *core.RecordAuthRequestEvent) error {
+		// Without mail there is no second factor; an account that asked for one must not fall
+		// back to a password or code alone.
+		if (e.AuthMethod == core.MFAMethodPassword || e.AuthMethod == core.MFAMethodOTP) &&
+			e.Record.GetBool(migrations.FieldMFA) && !e.Collection.MFA.Enabled {
+			return e.ForbiddenError("This account needs a second factor, which this server cannot send right now. Sign in with the identity provider instead.", nil)
+		}
 		// Superusers may impersonate an account that waits for approval, to help its owner.
 		if cfg.RegistrationApproval && !e.Record.GetBool(migrations.FieldApproved) && !e.HasSuperuserAuth() {
 			return e.ForbiddenError("This account is waiting for approval by an administrator.", nil)
@@ -53,6 +73,33 @@ func bindRegistration(app core.App, cfg config.Config) {
 		}
 		return e.Next()
 	})
+}
+
+// ignoreAuthOnOAuth2 drops the caller's token on the OAuth2 sign-in endpoint. PocketBase would
+// otherwise link the OAuth2 identity to the signed-in account: anyone holding a stolen token could
+// attach their own identity-provider login to it, and a shared browser would do it by accident.
+// PhaseFlow links identities only by verified email.
+func ignoreAuthOnOAuth2(e *core.RequestEvent) error {
+	if e.Request.Method == http.MethodPost && strings.HasSuffix(e.Request.URL.Path, "/auth-with-oauth2") {
+		e.Auth = nil
+	}
+	return e.Next()
+}
+
+// updateName writes the identity provider's name to a freshly read copy of the record, so no
+// other column of the possibly older in-memory record is written back. The in-memory record gets
+// the name too, for the sign-in response.
+func updateName(app core.App, r *core.Record, name string) {
+	fresh, err := app.FindRecordById(migrations.Users, r.Id)
+	if err == nil {
+		fresh.Set(migrations.FieldName, name)
+		err = app.Save(fresh)
+	}
+	if err != nil {
+		app.Logger().Warn("Failed to update the name from the identity provider", "user", r.Id, "error", err.Error())
+		return
+	}
+	r.Set(migrations.FieldName, name)
 }
 
 // checkExistingLink gives a clear error when the account is already linked to another identity of
@@ -95,5 +142,14 @@ func UnlinkOIDC(app core.App, email string) (int, error) {
 		}
 		n++
 	}
-	return n, nil
+	// End the sessions the old identity may have started.
+	user.RefreshTokenKey()
+	if err := app.Save(user); err != nil {
+		return n, err
+	}
+	return n, RecordAuthEvent(app, AuthEvent{
+		Method: migrations.MethodOAuth2, Outcome: migrations.OutcomeSuccess, UserID: user.Id,
+		Collection: migrations.Users, Actor: "cli",
+		Reason: fmt.Sprintf("Unlinked %d OIDC identities with ./app oidc unlink; sessions ended.", n),
+	})
 }

@@ -93,6 +93,15 @@ func TestNoMailOutsideDevelopmentSwitchesOffOTPAndMFA(t *testing.T) {
 	if res.Status != http.StatusForbidden {
 		t.Fatalf("expected request-otp to be refused, got %d", res.Status)
 	}
+
+	t.Run("an account that wants a second factor is not let in with a password alone", func(t *testing.T) {
+		apptest.CreateUser(t, srv.App, "mfa@example.com", func(r *core.Record) { r.Set(migrations.FieldMFA, true) })
+		res := srv.Do(t, "POST", "/api/collections/users/auth-with-password",
+			map[string]string{"identity": "mfa@example.com", "password": apptest.Password}, nil)
+		if res.Status != http.StatusForbidden || strings.Contains(string(res.Body), `"token"`) {
+			t.Fatalf("expected 403 without a token, got %d: %s", res.Status, res.Body)
+		}
+	})
 }
 
 func TestConsoleMailer(t *testing.T) {

@@ -153,6 +153,18 @@ func TestImpersonation(t *testing.T) {
 		}
 	})
 
+	t.Run("impersonating a record that does not exist is audited", func(t *testing.T) {
+		res := srv.Do(t, "POST", "/api/collections/_pb_users_auth_/impersonate/doesnotexist123", nil,
+			map[string]string{"Authorization": apptest.Token(t, superuser)})
+		if res.Status != http.StatusNotFound {
+			t.Fatalf("expected 404, got %d: %s", res.Status, res.Body)
+		}
+		evs := apptest.AuthEvents(t, srv.App, "method = 'impersonate' && identity = 'record doesnotexist123' && collection = 'users'")
+		if len(evs) != 1 {
+			t.Fatalf("expected the attempt audited, got %d", len(evs))
+		}
+	})
+
 	t.Run("the impersonate command prints a working static token", func(t *testing.T) {
 		var out bytes.Buffer
 		cmd := commands.NewImpersonateCommand(srv.App)

@@ -3,9 +3,13 @@ package migrations
 import (
 	"strings"
 
+	"github.com/pocketbase/dbx"
+
 	"github.com/pocketbase/pocketbase/core"
 	m "github.com/pocketbase/pocketbase/migrations"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"phaseflow/cycle"
 )
 
 // ownerOnlyRule lets a user read and edit only their own record.
@@ -69,8 +73,10 @@ func init() {
 			return err
 		}
 
-		// Accounts that exist before this migration keep signing in when approval is turned on.
-		_, err = app.DB().NewQuery("UPDATE {{users}} SET [[approved]] = TRUE").Execute()
+		// Accounts that exist before this migration get the profile defaults (the validation hook
+		// would refuse their next save otherwise) and keep signing in when approval is turned on.
+		_, err = app.DB().NewQuery("UPDATE {{users}} SET [[approved]] = TRUE, [[cycleLength]] = {:length}, [[timezone]] = {:tz}").
+			Bind(dbx.Params{"length": cycle.DefaultCycleLength, "tz": cycle.DefaultTimezone}).Execute()
 		return err
 	}, func(app core.App) error {
 		users, err := app.FindCollectionByNameOrId(Users)

@@ -1,10 +1,12 @@
 package routes
 
 import (
+	"database/sql"
 	"errors"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 
 	"phaseflow/migrations"
 )
@@ -30,4 +32,43 @@ func saveError(e *core.RequestEvent, message string, err error) error {
 		return e.BadRequestError(message, fields)
 	}
 	return e.InternalServerError("", err)
+}
+
+// errSessionEnded reports that the caller's token was revoked while the request was in flight.
+var errSessionEnded = errors.New("session ended during the request")
+
+// updateUser re-reads the caller's record inside a transaction, applies change and saves it. The
+// record the auth middleware loaded may be minutes old (a slow request body): saving it would
+// write back stale columns and undo a concurrent password change or sign-out everywhere. A token
+// key that changed meanwhile means the session was revoked, and nothing is written.
+func updateUser(e *core.RequestEvent, message string, change func(fresh *core.Record) error) (*core.Record, error) {
+	var saved *core.Record
+	err := e.App.RunInTransaction(func(tx core.App) error {
+		fresh, err := tx.FindRecordById(migrations.Users, e.Auth.Id)
+		if err != nil {
+			return err
+		}
+		if fresh.TokenKey() != e.Auth.TokenKey() {
+			return errSessionEnded
+		}
+		if err := change(fresh); err != nil {
+			return err
+		}
+		if err := tx.Save(fresh); err != nil {
+			return err
+		}
+		saved = fresh
+		return nil
+	})
+	switch {
+	case err == nil:
+		return saved, nil
+	case errors.Is(err, errSessionEnded), errors.Is(err, sql.ErrNoRows):
+		return nil, e.UnauthorizedError("Your session ended while the request was running; sign in again.", nil)
+	}
+	var apiErr *router.ApiError
+	if errors.As(err, &apiErr) {
+		return nil, apiErr
+	}
+	return nil, saveError(e, message, err)
 }

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"phaseflow/config"
 	"phaseflow/cycle"
@@ -85,10 +87,17 @@ func feedTokenCreate(e *core.RequestEvent, cfg config.Config) error {
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	record := e.Auth.Fresh()
-	record.Set(migrations.FieldCalendarTokenHash, hash)
-	if err := e.App.Save(record); err != nil {
-		return saveError(e, "Failed to create the calendar feed.", err)
+	// An unverified account may belong to someone who pre-registered another person's email;
+	// a feed would outlive the owner's takeover of the account.
+	if !e.Auth.Verified() {
+		return e.ForbiddenError("Verify your email address before creating a calendar feed.", nil)
+	}
+	record, err := updateUser(e, "Failed to create the calendar feed.", func(fresh *core.Record) error {
+		fresh.Set(migrations.FieldCalendarTokenHash, hash)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	audit(e, migrations.MethodFeedToken, migrations.OutcomeSuccess, "Calendar feed token created.")
 	e.Response.Header().Set("Cache-Control", "no-store")
@@ -96,10 +105,12 @@ func feedTokenCreate(e *core.RequestEvent, cfg config.Config) error {
 }
 
 func feedTokenDelete(e *core.RequestEvent) error {
-	record := e.Auth.Fresh()
-	record.Set(migrations.FieldCalendarTokenHash, "")
-	if err := e.App.Save(record); err != nil {
-		return saveError(e, "Failed to revoke the calendar feed.", err)
+	_, err := updateUser(e, "Failed to revoke the calendar feed.", func(fresh *core.Record) error {
+		fresh.Set(migrations.FieldCalendarTokenHash, "")
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	audit(e, migrations.MethodFeedToken, migrations.OutcomeSuccess, "Calendar feed token revoked.")
 	return e.NoContent(http.StatusNoContent)
@@ -117,8 +128,6 @@ func ParseFeedPath(userID, file string) (token string, ok bool) {
 // hash and a constant-time comparison.
 func feedServe(e *core.RequestEvent, cfg config.Config) error {
 	userID, file := e.Request.PathValue("userId"), e.Request.PathValue("file")
-	// Keep the token out of PocketBase's request log, which stores the URL.
-	redactURL(e, feedPathPrefix+userID+"/redacted.ics")
 
 	token, wellFormed := ParseFeedPath(userID, file)
 	lookupID := userID
@@ -132,7 +141,7 @@ func feedServe(e *core.RequestEvent, cfg config.Config) error {
 	}
 	match := subtle.ConstantTimeCompare([]byte(hashFeedToken(token)), []byte(stored)) == 1
 	if !wellFormed || err != nil || stored == dummyHash || !match {
-		return e.NotFoundError("Calendar feed not found.", nil)
+		return e.NotFoundError(feedNotFound, nil)
 	}
 
 	profile := hooks.ProfileFromRecord(record)
@@ -181,10 +190,28 @@ func feedDomain(appURL string) string {
 	return u.Hostname()
 }
 
-// redactURL replaces the request's URL path and drops its query. PocketBase's activity logger
-// reads the URL after the handler returns, so the secret never reaches the logs.
-func redactURL(e *core.RequestEvent, path string) {
-	e.Request.URL.Path = path
-	e.Request.URL.RawPath = ""
-	e.Request.URL.RawQuery = ""
+// feedNotFound is the one answer to every feed failure.
+const feedNotFound = "Calendar feed not found."
+
+// bindFeedRedaction keeps feed tokens out of PocketBase's request log, which stores the URL. It
+// runs just inside the activity logger and rewrites the URL after everything else, so requests
+// refused early (rate limit, panic, 404 fallback) are covered too.
+func bindFeedRedaction(se *core.ServeEvent) {
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id:       "phaseflowFeedRedaction",
+		Priority: apis.DefaultActivityLoggerMiddlewarePriority + 1,
+		Func: func(e *core.RequestEvent) error {
+			err := e.Next()
+			if rest, ok := strings.CutPrefix(e.Request.URL.Path, feedPathPrefix); ok {
+				userID, _, _ := strings.Cut(rest, "/")
+				if !userIDPattern.MatchString(userID) {
+					userID = "-"
+				}
+				e.Request.URL.Path = feedPathPrefix + userID + "/redacted"
+				e.Request.URL.RawPath = ""
+				e.Request.URL.RawQuery = ""
+			}
+			return err
+		},
+	})
 }

@@ -96,6 +96,9 @@ func TestCalendarFeed(t *testing.T) {
 		{"a short token", "/api/calendar/" + ana.Id + "/" + token[:20] + ".ics"},
 		{"a malformed user id", "/api/calendar/..%2f..%2f/" + token + ".ics"},
 		{"the token hash instead of the token", "/api/calendar/" + ana.Id + "/" + strings.Repeat("0", 43) + ".ics"},
+		{"no token segment", "/api/calendar/" + ana.Id},
+		{"an extra segment", path + "/extra"},
+		{"a trailing slash", "/api/calendar/" + ana.Id + "/"},
 	}
 	var first string
 	for _, c := range notFound {
@@ -142,6 +145,27 @@ func TestCalendarFeed(t *testing.T) {
 			t.Fatalf("expected the new token to work, got %d", res.Status)
 		}
 	})
+	t.Run("an unverified account cannot create a feed", func(t *testing.T) {
+		eve := apptest.CreateUser(t, srv.App, "eve@example.com", func(r *core.Record) { r.SetVerified(false) })
+		res := srv.Do(t, "POST", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, eve)})
+		if res.Status != http.StatusForbidden {
+			t.Fatalf("expected 403, got %d: %s", res.Status, res.Body)
+		}
+	})
+	t.Run("verifying an account ends a feed made before", func(t *testing.T) {
+		eve := apptest.CreateUser(t, srv.App, "eve2@example.com", func(r *core.Record) {
+			r.SetVerified(false)
+			r.Set(migrations.FieldCalendarTokenHash, strings.Repeat("a", 64))
+		})
+		eve.SetVerified(true)
+		if err := srv.App.Save(eve); err != nil {
+			t.Fatal(err)
+		}
+		fresh, _ := srv.App.FindRecordById(migrations.Users, eve.Id)
+		if fresh.GetString(migrations.FieldCalendarTokenHash) != "" {
+			t.Fatal("expected the feed hash to be cleared on verification")
+		}
+	})
 	t.Run("token endpoints need a user token", func(t *testing.T) {
 		for _, m := range []string{"GET", "POST", "DELETE"} {
 			if res := srv.Do(t, m, "/api/user/calendar-token", nil, nil); res.Status != http.StatusUnauthorized {
@@ -157,6 +181,10 @@ func TestCalendarFeedTokenNeverLogged(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
 	srv.App.Settings().Logs.MaxDays = 7
+	// A tight limit on feeds, so some requests are refused by the rate limiter before the handler.
+	// PocketBase takes the first matching rule, so it goes before the default "/api/" one.
+	srv.App.Settings().RateLimits.Rules = append([]core.RateLimitRule{{Label: "/api/calendar/", MaxRequests: 3, Duration: 60}},
+		srv.App.Settings().RateLimits.Rules...)
 	if err := srv.App.Save(srv.App.Settings()); err != nil {
 		t.Fatal(err)
 	}
@@ -165,8 +193,14 @@ func TestCalendarFeedTokenNeverLogged(t *testing.T) {
 	token := strings.TrimSuffix(feed[strings.LastIndex(feed, "/")+1:], ".ics")
 	wrong := strings.Replace(feed, token[:5], "zzzzz", 1)
 
+	limited := 0
 	for _, p := range []string{feed, feed, wrong, feed + "?x=" + token, "/api/calendar/" + ana.Id + "/" + token, feed + "/extra"} {
-		srv.Do(t, "GET", p, nil, nil)
+		if srv.Do(t, "GET", p, nil, nil).Status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatal("expected some requests to be rate limited")
 	}
 	var logs []struct{ Data string }
 	deadline := time.Now().Add(10 * time.Second)

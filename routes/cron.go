@@ -55,8 +55,13 @@ func cronRun(e *core.RequestEvent, cfg config.Config) error {
 	return e.JSON(http.StatusOK, res)
 }
 
+// cronAudit records a trigger; refused ones are throttled per IP, as anyone can send them.
 func cronAudit(e *core.RequestEvent, outcome, reason string) {
-	if err := hooks.RecordAuthEvent(e.App, hooks.NewAuthEvent(e, migrations.MethodCron, outcome, reason)); err != nil {
+	record := hooks.RecordAuthEvent
+	if outcome == migrations.OutcomeFailure {
+		record = hooks.RecordThrottledAuthEvent
+	}
+	if err := record(e.App, hooks.NewAuthEvent(e, migrations.MethodCron, outcome, reason)); err != nil {
 		e.App.Logger().Error("Failed to record a cron trigger", "error", err.Error())
 	}
 }

@@ -13,6 +13,7 @@ import (
 // Register binds every PhaseFlow route. It is called by main and by tests.
 func Register(app core.App, cfg config.Config) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		bindFeedRedaction(se)
 		bindAPIFallback(se)
 		bindUserProfile(se, cfg)
 		bindUserSecurity(se, cfg)
@@ -27,9 +28,9 @@ func Register(app core.App, cfg config.Config) {
 // never shadow them.
 func bindAPIFallback(se *core.ServeEvent) {
 	se.Router.Any("/api/{path...}", func(e *core.RequestEvent) error {
-		// A mistyped feed URL still holds a secret; keep it out of the request log.
+		// A malformed feed URL gets the feed's own 404, like any other feed failure.
 		if strings.HasPrefix(e.Request.URL.Path, feedPathPrefix) {
-			redactURL(e, feedPathPrefix+"redacted")
+			return e.NotFoundError(feedNotFound, nil)
 		}
 		return e.NotFoundError("The requested resource wasn't found.", nil)
 	})

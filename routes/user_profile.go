@@ -77,15 +77,16 @@ func userUpdate(e *core.RequestEvent) error {
 	if len(errs) > 0 {
 		return e.BadRequestError("Invalid profile update.", hooks.ValidationErrors(errs))
 	}
-	updated, errs := hooks.ProfileFromRecord(e.Auth).Apply(patch, time.Now())
-	if len(errs) > 0 {
-		return e.BadRequestError("Invalid profile update.", hooks.ValidationErrors(errs))
-	}
-	// Save a copy, so a failed save leaves the request's auth record untouched.
-	record := e.Auth.Fresh()
-	hooks.ProfileToRecord(updated, record)
-	if err := e.App.Save(record); err != nil {
-		return saveError(e, "Failed to save the profile.", err)
+	record, err := updateUser(e, "Failed to save the profile.", func(fresh *core.Record) error {
+		updated, errs := hooks.ProfileFromRecord(fresh).Apply(patch, time.Now())
+		if len(errs) > 0 {
+			return e.BadRequestError("Invalid profile update.", hooks.ValidationErrors(errs))
+		}
+		hooks.ProfileToRecord(updated, fresh)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return e.JSON(http.StatusOK, profileResponse(record))
 }

@@ -49,10 +49,12 @@ func audit(e *core.RequestEvent, method, outcome, reason string) {
 // userLogoutAll rotates the token key: every token of the user, including the caller's, stops
 // working at once. The calendar feed has its own token and keeps working.
 func userLogoutAll(e *core.RequestEvent) error {
-	record := e.Auth.Fresh()
-	record.RefreshTokenKey()
-	if err := e.App.Save(record); err != nil {
-		return saveError(e, "Failed to sign out everywhere.", err)
+	_, err := updateUser(e, "Failed to sign out everywhere.", func(fresh *core.Record) error {
+		fresh.RefreshTokenKey()
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	audit(e, migrations.MethodLogoutAll, migrations.OutcomeSuccess, "Signed out of all devices.")
 	return e.NoContent(http.StatusNoContent)
@@ -92,10 +94,12 @@ func userMFAUpdate(e *core.RequestEvent) error {
 		audit(e, migrations.MethodMFAToggle, migrations.OutcomeFailure, "Turning off the second factor without proof of presence.")
 		return e.ForbiddenError("Confirm it is you: sign in again or enter your current password to turn the second factor off.", nil)
 	}
-	record := e.Auth.Fresh()
-	record.Set(migrations.FieldMFA, *in.Enabled)
-	if err := e.App.Save(record); err != nil {
-		return saveError(e, "Failed to change the second factor.", err)
+	_, err := updateUser(e, "Failed to change the second factor.", func(fresh *core.Record) error {
+		fresh.Set(migrations.FieldMFA, *in.Enabled)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	reason := "Second factor turned off."
 	if *in.Enabled {

@@ -1,6 +1,7 @@
 package routes_test
 
 import (
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -147,4 +148,54 @@ func TestMFASwitch(t *testing.T) {
 			t.Fatalf("unexpected %s", res.Body)
 		}
 	})
+}
+
+// TestSlowRequestCannotUndoSignOutEverywhere holds a PATCH body open while the account signs out
+// everywhere and changes its password; finishing the body must not write the stale record back.
+func TestSlowRequestCannotUndoSignOutEverywhere(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t, apptest.Config(t))
+	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
+	stolen := apptest.Token(t, ana)
+
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("PATCH", srv.URL+"/api/user", pr)
+	req.Header.Set("Authorization", stolen)
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan *http.Response, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	if _, err := pw.Write([]byte(`{"cycleLength":`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the request is authenticated and waits for its body
+
+	fresh, _ := srv.App.FindRecordById(migrations.Users, ana.Id)
+	fresh.SetPassword("a-brand-new-password")
+	fresh.RefreshTokenKey()
+	if err := srv.App.Save(fresh); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = pw.Write([]byte(`30}`))
+	pw.Close()
+	res := <-done
+	if res == nil {
+		t.Fatal("no response")
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("expected 401 for a session ended mid-request, got %d", res.StatusCode)
+	}
+	after, _ := srv.App.FindRecordById(migrations.Users, ana.Id)
+	if !after.ValidatePassword("a-brand-new-password") || after.TokenKey() != fresh.TokenKey() || after.GetInt(migrations.FieldCycleLength) != 28 {
+		t.Fatal("the stale request wrote old data back")
+	}
+	if res := srv.Do(t, "GET", "/api/user", nil, map[string]string{"Authorization": stolen}); res.Status != http.StatusUnauthorized {
+		t.Fatalf("expected the stolen token to stay dead, got %d", res.Status)
+	}
 }
