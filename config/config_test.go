@@ -235,7 +235,7 @@ func TestFromEnvParsesValues(t *testing.T) {
 		},
 		{
 			"SMTP_TLS=true overrides port 587",
-			map[string]string{"SMTP_PORT": "587", "SMTP_TLS": "TRUE"},
+			map[string]string{"SMTP_PORT": "587", "SMTP_TLS": "True"},
 			func(c Config) (any, any) { return c.SMTP.TLS, true },
 		},
 		{

@@ -61,46 +61,7 @@ type provider struct {
 // authorize endpoint (mockoidc redirects straight back with a code), then the code exchange.
 func oidcSignIn(t *testing.T, srv *apptest.Server, cfg config.Config) apptest.Response {
 	t.Helper()
-	am := srv.Do(t, "GET", "/api/collections/users/auth-methods", nil, nil)
-	var p provider
-	oauth2, _ := am.JSON(t)["oauth2"].(map[string]any)
-	providers, _ := oauth2["providers"].([]any)
-	for _, raw := range providers {
-		m, _ := raw.(map[string]any)
-		if m["name"] == hooks.OIDCProviderName {
-			p = provider{Name: "oidc", DisplayName: m["displayName"].(string), State: m["state"].(string),
-				AuthURL: m["authURL"].(string), CodeVerifier: m["codeVerifier"].(string)}
-		}
-	}
-	if p.Name == "" {
-		t.Fatalf("expected the oidc provider in auth-methods, got %s", am.Body)
-	}
-	if p.DisplayName != "Pocket-ID" {
-		t.Fatalf("expected display name Pocket-ID, got %q", p.DisplayName)
-	}
-	if !strings.Contains(p.AuthURL, "code_challenge_method=S256") {
-		t.Fatalf("expected PKCE S256 in the auth URL, got %s", p.AuthURL)
-	}
-	redirect := cfg.OAuth2RedirectURL()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.Get(p.AuthURL + url.QueryEscape(redirect))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, err := url.Parse(res.Header.Get("Location"))
-	if err != nil || res.StatusCode != http.StatusFound {
-		t.Fatalf("expected a redirect back, got %d %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != redirect {
-		t.Fatalf("expected the redirect to %s, got %s", redirect, got)
-	}
-	if loc.Query().Get("state") != p.State {
-		t.Fatalf("expected state %q, got %q", p.State, loc.Query().Get("state"))
-	}
-	return srv.Do(t, "POST", "/api/collections/users/auth-with-oauth2", map[string]any{
-		"provider": "oidc", "code": loc.Query().Get("code"), "codeVerifier": p.CodeVerifier, "redirectURL": redirect,
-	}, nil)
+	return oidcSignInWith(t, srv, cfg, nil, nil)
 }
 
 func TestOIDCProviderFromDiscovery(t *testing.T) {
@@ -298,26 +259,48 @@ func TestOIDCRelinkAfterNewSubject(t *testing.T) {
 	}
 }
 
-// oidcSignInWith runs the flow of oidcSignIn with extra headers and body fields on the code exchange.
+// oidcSignInWith runs the flow of oidcSignIn with extra headers and body fields on the code
+// exchange, checking on the way that the provider is offered with PKCE and the state round-trips.
 func oidcSignInWith(t *testing.T, srv *apptest.Server, cfg config.Config, headers map[string]string, extra map[string]any) apptest.Response {
 	t.Helper()
 	am := srv.Do(t, "GET", "/api/collections/users/auth-methods", nil, nil)
 	var p provider
 	oauth2, _ := am.JSON(t)["oauth2"].(map[string]any)
-	for _, raw := range oauth2["providers"].([]any) {
-		m := raw.(map[string]any)
+	providers, _ := oauth2["providers"].([]any)
+	for _, raw := range providers {
+		m, _ := raw.(map[string]any)
 		if m["name"] == hooks.OIDCProviderName {
-			p = provider{Name: "oidc", State: m["state"].(string), AuthURL: m["authURL"].(string), CodeVerifier: m["codeVerifier"].(string)}
+			p = provider{Name: "oidc", DisplayName: m["displayName"].(string), State: m["state"].(string),
+				AuthURL: m["authURL"].(string), CodeVerifier: m["codeVerifier"].(string)}
 		}
 	}
+	if p.Name == "" {
+		t.Fatalf("expected the oidc provider in auth-methods, got %s", am.Body)
+	}
+	if p.DisplayName != "Pocket-ID" {
+		t.Fatalf("expected display name Pocket-ID, got %q", p.DisplayName)
+	}
+	if !strings.Contains(p.AuthURL, "code_challenge_method=S256") {
+		t.Fatalf("expected PKCE S256 in the auth URL, got %s", p.AuthURL)
+	}
+	redirect := cfg.OAuth2RedirectURL()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.Get(p.AuthURL + url.QueryEscape(cfg.OAuth2RedirectURL()))
+	res, err := client.Get(p.AuthURL + url.QueryEscape(redirect))
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	loc, _ := url.Parse(res.Header.Get("Location"))
-	body := map[string]any{"provider": "oidc", "code": loc.Query().Get("code"), "codeVerifier": p.CodeVerifier, "redirectURL": cfg.OAuth2RedirectURL()}
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusFound {
+		t.Fatalf("expected a redirect back, got %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != redirect {
+		t.Fatalf("expected the redirect to %s, got %s", redirect, got)
+	}
+	if loc.Query().Get("state") != p.State {
+		t.Fatalf("expected state %q, got %q", p.State, loc.Query().Get("state"))
+	}
+	body := map[string]any{"provider": "oidc", "code": loc.Query().Get("code"), "codeVerifier": p.CodeVerifier, "redirectURL": redirect}
 	for k, v := range extra {
 		body[k] = v
 	}
