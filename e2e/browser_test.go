@@ -163,8 +163,11 @@ func TestBrowser(t *testing.T) {
 		t.Parallel()
 		email := "next@example.com"
 		uiCreateUser(t, closed, email, false)
-		for _, next := range []string{"//127.0.0.1:1/evil", `/\127.0.0.1:1/evil`, "http://127.0.0.1:1/evil"} {
-			tab := browser.newTab(t)
+		leaving := []string{"//127.0.0.1:1/evil", `/\127.0.0.1:1/evil`, "http://127.0.0.1:1/evil",
+			"/.//127.0.0.1:1/evil", "/a/..//127.0.0.1:1/evil", "/%2e//127.0.0.1:1/evil"}
+		var tab *Tab
+		for _, next := range leaving {
+			tab = browser.newTab(t)
 			tab.navigate(closed.URL + "/login?next=" + url.QueryEscape(next))
 			tab.typeInto("#password-form input[name=identity]", email)
 			tab.typeInto("#password-form input[name=password]", uiUserPassword)
@@ -172,6 +175,15 @@ func TestBrowser(t *testing.T) {
 			tab.waitLocation("/")
 			if origin := mustEval[string](tab, "location.origin"); origin != closed.URL {
 				t.Fatalf("next %q: left the site for %s", next, origin)
+			}
+		}
+		// Signed in, /login continues to next at once: the same paths must not leave either.
+		for _, next := range leaving {
+			mustEval[any](tab, `sessionStorage.removeItem("phaseflow.autoContinue")`) // its 10 s loop guard
+			tab.navigate(closed.URL + "/login?next=" + url.QueryEscape(next))
+			tab.waitLocation("/")
+			if origin := mustEval[string](tab, "location.origin"); origin != closed.URL {
+				t.Fatalf("signed in, next %q: left the site for %s", next, origin)
 			}
 		}
 	})

@@ -21,6 +21,8 @@ func requireUser(e *core.RequestEvent) error {
 	if e.Auth.Collection().Name != migrations.Users {
 		return e.ForbiddenError("Only user accounts have a profile; superuser tokens are not accepted here.", nil)
 	}
+	// Private data must not outlive sign-out in the browser's cache.
+	e.Response.Header().Set("Cache-Control", "no-store")
 	return e.Next()
 }
 

@@ -30,6 +30,9 @@ func TestUserView(t *testing.T) {
 		if res.Status != http.StatusOK {
 			t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 		}
+		if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Fatalf("expected Cache-Control no-store, got %q", cc)
+		}
 		body := res.JSON(t)
 		if len(body) != len(profileKeys) {
 			t.Fatalf("expected keys %v, got %v", profileKeys, body)

@@ -41,7 +41,8 @@ function writeSessionCookie(token) {
 }
 
 pb.authStore.onChange((token) => {
-    writeSessionCookie(pb.authStore.isValid ? token : "");
+    // Only a users session is mirrored: the page guard accepts nothing else anyway.
+    writeSessionCookie(isSignedIn() ? token : "");
 }, true);
 
 /** isSignedIn reports whether a users token that has not expired is stored. */
@@ -95,7 +96,10 @@ export function safeNext(next) {
         if (u.origin !== location.origin) {
             return "/";
         }
-        return u.pathname + u.search + u.hash;
+        // Dot segments can normalise into "//host" ("/.//evil.com"), which a browser reads as
+        // another site: check what comes out, not only what went in.
+        const out = u.pathname + u.search + u.hash;
+        return out.startsWith("//") || out.startsWith("/\\") ? "/" : out;
     } catch {
         return "/";
     }

@@ -44,8 +44,11 @@ export async function pageCallback(view) {
             // The description is shown only for an answer to our own request: a crafted link
             // must not put arbitrary text on this page.
             fail(`The identity provider refused the sign-in: ${params.get("error_description")}`);
-        } else {
+        } else if (stateMatches && /^[a-z_]{1,40}$/.test(providerError)) {
             fail(`The identity provider refused the sign-in (${providerError}). Try again, or ask the operator if it keeps happening.`);
+        } else {
+            // Not an answer to our request: show nothing of what the link says.
+            fail("The identity provider refused the sign-in. Start again from the sign-in page.");
         }
         return;
     }
