@@ -3,6 +3,8 @@ package e2e
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -182,4 +184,36 @@ func TestCommands(t *testing.T) {
 			t.Fatalf("expected an unknown-job error, got %d: %s", code, out)
 		}
 	})
+}
+
+func TestEncryptionKeyEncryptsStoredSettings(t *testing.T) {
+	t.Parallel()
+	plain := startServer(t)
+	encrypted := startServer(t, "PB_ENCRYPTION_KEY=0123456789abcdef0123456789abcdef")
+	// Settings are written at start; the rate-limit label PhaseFlow adds is in their JSON.
+	if !dataFilesContain(t, plain.Dir, `users:auth`) {
+		t.Fatal("expected plain-text settings without a key (the check would not be meaningful)")
+	}
+	if dataFilesContain(t, encrypted.Dir, `users:auth`) {
+		t.Fatal("expected the settings to be encrypted with PB_ENCRYPTION_KEY")
+	}
+}
+
+// dataFilesContain reports whether the SQLite files (database and WAL) of a server's data dir hold s.
+func dataFilesContain(t *testing.T, dir, s string) bool {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(dir, "pb_data", "data.db*"))
+	if err != nil || len(matches) == 0 {
+		t.Fatalf("no data files in %s: %v", dir, err)
+	}
+	for _, m := range matches {
+		raw, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), s) {
+			return true
+		}
+	}
+	return false
 }

@@ -115,12 +115,20 @@ func TestCalendarFeed(t *testing.T) {
 		})
 	}
 
-	t.Run("sign-out everywhere does not break the feed", func(t *testing.T) {
+	t.Run("sign-out everywhere and a password change do not break the feed", func(t *testing.T) {
 		if res := srv.Do(t, "POST", "/api/user/logout-all", nil, map[string]string{"Authorization": apptest.Token(t, ana)}); res.Status != http.StatusNoContent {
 			t.Fatalf("logout-all: %d %s", res.Status, res.Body)
 		}
 		if res := srv.Do(t, "GET", path, nil, nil); res.Status != http.StatusOK {
-			t.Fatalf("expected the feed to keep working, got %d", res.Status)
+			t.Fatalf("expected the feed to keep working after logout-all, got %d", res.Status)
+		}
+		fresh, _ := srv.App.FindRecordById(migrations.Users, ana.Id)
+		fresh.SetPassword("another-long-password")
+		if err := srv.App.Save(fresh); err != nil {
+			t.Fatal(err)
+		}
+		if res := srv.Do(t, "GET", path, nil, nil); res.Status != http.StatusOK {
+			t.Fatalf("expected the feed to keep working after a password change, got %d", res.Status)
 		}
 	})
 	t.Run("A cannot revoke B's feed; revoking A's own ends it", func(t *testing.T) {
