@@ -86,13 +86,19 @@ func (p *provider) env() []string {
 	}
 }
 
+// submitPassword fills the password form of the open /login page for email and submits it.
+func (tab *Tab) submitPassword(email string) {
+	tab.t.Helper()
+	tab.typeInto("#password-form input[name=identity]", email)
+	tab.typeInto("#password-form input[name=password]", uiUserPassword)
+	tab.click("#password-form button[type=submit]")
+}
+
 // uiSignIn signs email in with the password form on /login and waits for wantPath.
 func uiSignIn(tab *Tab, srv *Server, email, wantPath string) {
 	tab.t.Helper()
 	tab.navigate(srv.URL + "/login")
-	tab.typeInto("#password-form input[name=identity]", email)
-	tab.typeInto("#password-form input[name=password]", uiUserPassword)
-	tab.click("#password-form button[type=submit]")
+	tab.submitPassword(email)
 	tab.waitLocation(wantPath)
 }
 
@@ -118,9 +124,7 @@ func TestBrowser(t *testing.T) {
 		if strings.Contains(tab.bodyText(), "Signed in as") {
 			t.Fatal("the login page shows private content")
 		}
-		tab.typeInto("#password-form input[name=identity]", email)
-		tab.typeInto("#password-form input[name=password]", uiUserPassword)
-		tab.click("#password-form button[type=submit]")
+		tab.submitPassword(email)
 		tab.waitLocation("/settings")
 		tab.waitFor("the profile", `document.querySelector("#signed-in-as")?.textContent.includes(`+jsString(email)+`)`)
 
@@ -169,9 +173,7 @@ func TestBrowser(t *testing.T) {
 		for _, next := range leaving {
 			tab = browser.newTab(t)
 			tab.navigate(closed.URL + "/login?next=" + url.QueryEscape(next))
-			tab.typeInto("#password-form input[name=identity]", email)
-			tab.typeInto("#password-form input[name=password]", uiUserPassword)
-			tab.click("#password-form button[type=submit]")
+			tab.submitPassword(email)
 			tab.waitLocation("/")
 			if origin := mustEval[string](tab, "location.origin"); origin != closed.URL {
 				t.Fatalf("next %q: left the site for %s", next, origin)
@@ -238,9 +240,7 @@ func TestBrowser(t *testing.T) {
 		tab := browser.newTab(t)
 		tab.navigate(closed.URL + "/login?next=/settings")
 		offset := len(closed.Output.String())
-		tab.typeInto("#password-form input[name=identity]", email)
-		tab.typeInto("#password-form input[name=password]", uiUserPassword)
-		tab.click("#password-form button[type=submit]")
+		tab.submitPassword(email)
 		tab.waitFor("the second step", `document.querySelector("#mfa-form input[name=code]")`)
 		if tab.storedToken() != "" || tab.sessionCookie(closed) != nil {
 			t.Fatal("signed in after the first factor only")
@@ -370,9 +370,7 @@ func TestBrowser(t *testing.T) {
 		tab := browser.newTab(t)
 		tab.navigate(closed.URL + "/settings")
 		tab.waitLocation("/login?next=/settings")
-		tab.typeInto("#password-form input[name=identity]", email)
-		tab.typeInto("#password-form input[name=password]", uiUserPassword)
-		tab.click("#password-form button[type=submit]")
+		tab.submitPassword(email)
 		tab.waitLocation("/settings")
 		tab.waitFor("the profile", `document.querySelector("#signed-in-as")?.textContent.includes(`+jsString(email)+`)`)
 
