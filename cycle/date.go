@@ -1,6 +1,7 @@
 package cycle
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,26 +31,34 @@ var ErrInvalidDate = errors.New("cycle: invalid date")
 // ParseDate parses a strict "YYYY-MM-DD" date (years 0001 to 9999).
 //
 // Nothing else is accepted: no surrounding spaces, no time part, no single
-// digit months or days, and the date must exist (2023-02-29 does not).
+// digit months or days, and the date must exist (2023-02-29 does not). It
+// checks syntax and existence only; how early a profile's date may be is
+// Profile.Validate's rule (see MinDate).
 func ParseDate(s string) (Date, error) {
-	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return Date{}, fmt.Errorf("%w: %q is not in YYYY-MM-DD format", ErrInvalidDate, s)
+	// time.DateOnly takes exactly four year digits and two month and day
+	// digits, no sign and nothing around them, and checks the day exists.
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("%w: %q is not a real date in YYYY-MM-DD format", ErrInvalidDate, s)
 	}
-	year, ok1 := digits(s[0:4])
-	month, ok2 := digits(s[5:7])
-	day, ok3 := digits(s[8:10])
-	if !ok1 || !ok2 || !ok3 {
-		return Date{}, fmt.Errorf("%w: %q is not in YYYY-MM-DD format", ErrInvalidDate, s)
-	}
-	d := Date{Year: year, Month: time.Month(month), Day: day}
+	d := DateOf(t)
+	// time.Parse takes year 0000 too.
 	if !d.Valid() {
-		return Date{}, fmt.Errorf("%w: %q does not exist", ErrInvalidDate, s)
+		return Date{}, fmt.Errorf("%w: %q is before 0001-01-01", ErrInvalidDate, s)
 	}
 	return d, nil
 }
 
+// MinDate returns the earliest last period date Profile.Validate accepts,
+// 1900-01-01. PocketBase stores the zero time (0001-01-01) as an empty date,
+// which would silently clear the field, and no real last period is older.
+func MinDate() Date {
+	return Date{Year: 1900, Month: time.January, Day: 1}
+}
+
 // digits parses s as an unsigned decimal made only of ASCII digits
-// (strconv.Atoi would also take a sign).
+// (strconv.Atoi would also take a sign, and time.Parse's "15" a single digit
+// hour).
 func digits(s string) (int, bool) {
 	n := 0
 	for i := 0; i < len(s); i++ {
@@ -176,22 +185,12 @@ func (d Date) After(o Date) bool { return d.Compare(o) > 0 }
 func (d Date) Compare(o Date) int {
 	switch {
 	case d.Year != o.Year:
-		return cmpInt(d.Year, o.Year)
+		return cmp.Compare(d.Year, o.Year)
 	case d.Month != o.Month:
-		return cmpInt(int(d.Month), int(o.Month))
+		return cmp.Compare(d.Month, o.Month)
 	default:
-		return cmpInt(d.Day, o.Day)
+		return cmp.Compare(d.Day, o.Day)
 	}
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // In returns midnight at the start of d in loc.

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
-	ical "github.com/emersion/go-ical"
+	ics "github.com/arran4/golang-ical"
 )
 
 // Defaults and bounds of FeedOptions.
@@ -30,6 +32,10 @@ const (
 const feedRefresh = "PT12H"
 
 // FeedOptions controls RenderICS.
+//
+// UserID, ProductID and Domain go into the feed as TEXT, so they must be
+// valid UTF-8 without control characters; RenderICS and FeedETag refuse
+// them otherwise.
 type FeedOptions struct {
 	// UserID identifies the feed's owner in every event UID. Required.
 	UserID string
@@ -77,31 +83,37 @@ func RenderICS(p Profile, opt FeedOptions) ([]byte, error) {
 		return nil, fmt.Errorf("failed to predict calendar: %w", err)
 	}
 
-	cal := ical.NewCalendar()
-	setText(cal.Props, ical.PropVersion, "2.0")
-	setText(cal.Props, ical.PropProductID, opt.ProductID)
-	setText(cal.Props, ical.PropCalendarScale, "GREGORIAN")
-	setText(cal.Props, ical.PropName, "PhaseFlow")
-	setText(cal.Props, "X-WR-CALNAME", "PhaseFlow")
-	setText(cal.Props, "X-WR-CALDESC", "Estimated menstrual cycle phases. Not medical advice.")
-	// RFC 7986 requires the explicit VALUE=DURATION, which go-ical's
-	// SetValueType drops because DURATION is the property's default type.
-	setRaw(cal.Props, ical.PropRefreshInterval, feedRefresh).Params.Set(ical.ParamValue, string(ical.ValueDuration))
-	setRaw(cal.Props, "X-PUBLISHED-TTL", feedRefresh)
+	cal := ics.NewCalendar()
+	// NewCalendar sets VERSION:2.0 and its own PRODID ("-//arran4//Golang
+	// ICS Library"); SetProductId replaces that value in place, so the feed
+	// has one PRODID. golang-ical writes properties in the order they are
+	// set. No METHOD is set: a subscribed feed is not an iTIP message.
+	cal.SetProductId(opt.ProductID)
+	cal.SetCalscale("GREGORIAN")
+	// SetName writes both NAME (RFC 7986) and X-WR-CALNAME (Apple, Google).
+	cal.SetName("PhaseFlow")
+	cal.SetXWRCalDesc("Estimated menstrual cycle phases. Not medical advice.")
+	// RFC 7986 requires the explicit VALUE=DURATION; golang-ical's property
+	// name for REFRESH-INTERVAL already carries it, so no parameter is added.
+	cal.SetRefreshInterval(feedRefresh)
+	cal.SetXPublishedTTL(feedRefresh)
 
 	stamp := opt.Stamp.UTC().Truncate(time.Second)
 	for _, s := range spans {
-		cal.Children = append(cal.Children, spanEvent(s, p.CycleLength, stamp, opt).Component)
+		cal.AddVEvent(spanEvent(s, p.CycleLength, stamp, opt))
 	}
-	if len(cal.Children) == 0 {
-		cal.Children = append(cal.Children, utcTimezone())
+	if len(spans) == 0 {
+		addUTCTimezone(cal)
 	}
 
 	var buf bytes.Buffer
-	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
+	// golang-ical ends lines with "\n" on Unix unless told otherwise; it
+	// folds lines longer than the line length (counted in octets, whole
+	// UTF-8 sequences only), preferring to fold before a space.
+	if err := cal.SerializeTo(&buf, ics.WithNewLineWindows, ics.WithLineLength(maxLineOctets)); err != nil {
 		return nil, fmt.Errorf("failed to encode calendar: %w", err)
 	}
-	return foldLines(buf.Bytes()), nil
+	return buf.Bytes(), nil
 }
 
 func (opt FeedOptions) withDefaults() (FeedOptions, error) {
@@ -113,6 +125,13 @@ func (opt FeedOptions) withDefaults() (FeedOptions, error) {
 	case opt.CyclesBack < 0 || opt.CyclesBack > MaxFeedCycles,
 		opt.CyclesAhead < 0 || opt.CyclesAhead > MaxFeedCycles:
 		return opt, fmt.Errorf("cycle: FeedOptions cycles must be between 0 and %d", MaxFeedCycles)
+	}
+	for _, f := range []struct{ name, value string }{
+		{"UserID", opt.UserID}, {"ProductID", opt.ProductID}, {"Domain", opt.Domain},
+	} {
+		if !plainText(f.value) {
+			return opt, fmt.Errorf("cycle: FeedOptions.%s must be valid UTF-8 without control characters", f.name)
+		}
 	}
 	if opt.CyclesBack == 0 {
 		opt.CyclesBack = DefaultCyclesBack
@@ -132,9 +151,17 @@ func (opt FeedOptions) withDefaults() (FeedOptions, error) {
 	return opt, nil
 }
 
+// plainText reports whether s can go into a TEXT value. golang-ical escapes
+// backslash, LF, ";" and "," but writes every other control character, CR
+// included, into the feed unchanged, and its folding counts an invalid UTF-8
+// byte as three octets; so such input is refused before rendering instead.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
 // feedFormat names RenderICS's output format; change it whenever the output changes for the same
 // inputs, so FeedETag changes with it.
-const feedFormat = "phaseflow-ics-1"
+const feedFormat = "phaseflow-ics-2"
 
 // FeedETag returns a strong HTTP entity tag for RenderICS(p, opt) without rendering: a hash of
 // every input the output depends on (the feed window moves only when a new cycle starts). Equal
@@ -181,17 +208,16 @@ func feedSpans(p Profile, opt FeedOptions) ([]Span, error) {
 	return p.Predict(from, to)
 }
 
-func spanEvent(s Span, cycleLength int, stamp time.Time, opt FeedOptions) *ical.Event {
-	ev := ical.NewEvent()
-	setText(ev.Props, ical.PropUID, fmt.Sprintf("%s-%s-%s@%s", opt.UserID, s.CycleStart, s.Phase, opt.Domain))
-	ev.Props.SetDateTime(ical.PropDateTimeStamp, stamp)
-	ev.Props.SetDate(ical.PropDateTimeStart, s.Start.In(time.UTC))
-	ev.Props.SetDate(ical.PropDateTimeEnd, s.End.In(time.UTC))
-	setText(ev.Props, ical.PropSummary, s.Phase.Title()+" phase")
-	setText(ev.Props, ical.PropDescription, describe(s, cycleLength))
-	setText(ev.Props, ical.PropTransparency, "TRANSPARENT")
+func spanEvent(s Span, cycleLength int, stamp time.Time, opt FeedOptions) *ics.VEvent {
+	ev := ics.NewEvent(fmt.Sprintf("%s-%s-%s@%s", opt.UserID, s.CycleStart, s.Phase, opt.Domain))
+	ev.SetDtStampTime(stamp)
+	ev.SetAllDayStartAt(s.Start.In(time.UTC))
+	ev.SetAllDayEndAt(s.End.In(time.UTC))
+	ev.SetSummary(s.Phase.Title() + " phase")
+	ev.SetDescription(describe(s, cycleLength))
+	ev.SetTimeTransparency(ics.TransparencyTransparent)
 	// Health data: ask apps that share or publish calendars to hide details.
-	setText(ev.Props, ical.PropClass, "PRIVATE")
+	ev.SetClass(ics.ClassificationPrivate)
 	return ev
 }
 
@@ -206,65 +232,16 @@ func describe(s Span, cycleLength int) string {
 	return fmt.Sprintf("Predicted cycle days %d–%d of %d.", first, last, cycleLength)
 }
 
-// utcTimezone is a minimal, valid VTIMEZONE that lets a calendar without
-// events satisfy RFC 5545's "at least one component".
-func utcTimezone() *ical.Component {
-	std := ical.NewComponent(ical.CompTimezoneStandard)
+// addUTCTimezone adds a minimal, valid VTIMEZONE that lets a calendar
+// without events satisfy RFC 5545's "at least one component".
+func addUTCTimezone(cal *ics.Calendar) {
+	std := cal.AddTimezone("UTC").AddStandard()
 	// DTSTART in a time zone definition is local time, without the Z.
-	setRaw(std.Props, ical.PropDateTimeStart, "19700101T000000")
-	setRaw(std.Props, ical.PropTimezoneOffsetFrom, "+0000")
-	setRaw(std.Props, ical.PropTimezoneOffsetTo, "+0000")
-	setText(std.Props, ical.PropTimezoneName, "UTC")
-	tz := ical.NewComponent(ical.CompTimezone)
-	setText(tz.Props, ical.PropTimezoneID, "UTC")
-	tz.Children = append(tz.Children, std)
-	return tz
-}
-
-// setText sets a TEXT property, escaped. go-ical's own SetText adds
-// VALUE=TEXT to properties it does not know, although TEXT is their default.
-func setText(props ical.Props, name, text string) {
-	setRaw(props, name, "").SetText(text)
-	props.Get(name).Params.Del(ical.ParamValue)
-}
-
-// setRaw sets a property to a value that needs no escaping and returns it.
-func setRaw(props ical.Props, name, value string) *ical.Prop {
-	prop := ical.NewProp(name)
-	prop.Value = value
-	props.Set(prop)
-	return props.Get(name)
+	std.AddProperty(ics.ComponentPropertyDtStart, "19700101T000000")
+	std.AddProperty(ics.ComponentProperty(ics.PropertyTzoffsetfrom), "+0000")
+	std.AddProperty(ics.ComponentProperty(ics.PropertyTzoffsetto), "+0000")
+	std.AddProperty(ics.ComponentProperty(ics.PropertyTzname), "UTC")
 }
 
 // maxLineOctets is RFC 5545's limit for a content line, without the CRLF.
 const maxLineOctets = 75
-
-// foldLines folds content lines longer than 75 octets, as RFC 5545 section
-// 3.1 asks and go-ical does not do, never splitting a UTF-8 sequence.
-func foldLines(b []byte) []byte {
-	var out bytes.Buffer
-	out.Grow(len(b) + len(b)/maxLineOctets*3)
-	for len(b) > 0 {
-		line := b
-		rest := []byte(nil)
-		if i := bytes.Index(b, []byte("\r\n")); i >= 0 {
-			line, rest = b[:i], b[i+2:]
-		}
-		limit := maxLineOctets
-		for len(line) > limit {
-			cut := limit
-			for cut > 0 && !utf8.RuneStart(line[cut]) {
-				cut--
-			}
-			out.Write(line[:cut])
-			out.WriteString("\r\n ")
-			line = line[cut:]
-			// The leading space of a continuation line counts too.
-			limit = maxLineOctets - 1
-		}
-		out.Write(line)
-		out.WriteString("\r\n")
-		b = rest
-	}
-	return out.Bytes()
-}

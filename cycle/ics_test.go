@@ -17,7 +17,7 @@ type feedEvent struct {
 	Start, End                Date
 }
 
-// parseEmersion decodes a feed with go-ical, the library that encoded it.
+// parseEmersion decodes a feed with emersion/go-ical, an independent parser.
 func parseEmersion(t *testing.T, feed []byte) (*ical.Calendar, []feedEvent) {
 	t.Helper()
 	cal, err := ical.NewDecoder(bytes.NewReader(feed)).Decode()
@@ -60,7 +60,9 @@ func parseEmersion(t *testing.T, feed []byte) (*ical.Calendar, []feedEvent) {
 	return cal, events
 }
 
-// parseArran decodes a feed with arran4/golang-ical, an independent parser.
+// parseArran decodes a feed with arran4/golang-ical, the library that
+// encoded it. Its parser already unescapes TEXT values, so they are read as
+// they are.
 func parseArran(t *testing.T, feed []byte) []feedEvent {
 	t.Helper()
 	cal, err := arran.ParseCalendar(bytes.NewReader(feed))
@@ -78,9 +80,9 @@ func parseArran(t *testing.T, feed []byte) []feedEvent {
 			t.Fatal(err)
 		}
 		events = append(events, feedEvent{
-			UID:         ev.Id(),
-			Summary:     arran.FromText(ev.GetProperty(arran.ComponentPropertySummary).Value),
-			Description: arran.FromText(ev.GetProperty(arran.ComponentPropertyDescription).Value),
+			UID:         ev.GetProperty(arran.ComponentPropertyUniqueId).Value,
+			Summary:     ev.GetProperty(arran.ComponentPropertySummary).Value,
+			Description: ev.GetProperty(arran.ComponentPropertyDescription).Value,
 			Start:       DateOf(start),
 			End:         DateOf(end),
 		})
@@ -325,31 +327,165 @@ func TestRenderICSWithoutLastPeriod(t *testing.T) {
 	checkLines(t, feed)
 }
 
-// TestRenderICSFoldsLongLines checks that long UIDs and multi-byte text are
-// folded at 75 octets and that both parsers unfold them.
+// TestRenderICSFoldsLongLines checks RFC 5545 folding of lines over 75
+// octets: a long UID without spaces, and product IDs of multi-byte characters
+// whose 75th octet falls inside a character, with and without spaces. Every
+// line must stay within 75 octets and whole UTF-8 sequences, and both parsers
+// must unfold each value to what was rendered.
 func TestRenderICSFoldsLongLines(t *testing.T) {
 	t.Parallel()
 
 	p := profileWith(t, 28, "2026-02-10")
-	// Both a long ASCII UID and a PRODID whose two-byte letters straddle
-	// the 75-octet boundary.
-	domain := strings.Repeat("sub.", 20) + "example.com"
-	feed := render(t, p, FeedOptions{
-		UserID:    "u",
-		Now:       mustTime(t, "2026-03-01T12:00:00Z"),
-		ProductID: "-//Zyklus-Kalender für Ärztinnen und Ärzte//" + strings.Repeat("äöü", 20) + "//DE",
-		Domain:    domain,
+	domain := strings.Repeat("sub.", 20) + "bücher.example"
+	scenarios := []struct {
+		name      string
+		productID string
+	}{
+		{"two-byte letters without spaces", "-//" + strings.Repeat("ä", 60) + "//DE"},
+		{"words with two-byte letters", "-//Zyklus-Kalender für Ärztinnen und Ärzte//" + strings.Repeat("äöü", 20) + "//DE"},
+		{"three- and four-byte characters", "-//" + strings.Repeat("–🌙", 20) + "//EN"},
+	}
+
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			// The premise: cutting the line at 75 octets would split a
+			// character, so only a UTF-8-aware fold passes checkLines.
+			if line := "PRODID:" + s.productID; utf8.RuneStart(line[maxLineOctets]) {
+				t.Fatalf("expected octet 75 of %q to be inside a character", line)
+			}
+			feed := render(t, p, FeedOptions{
+				UserID: "u", Now: mustTime(t, "2026-03-01T12:00:00Z"),
+				CyclesBack: 1, CyclesAhead: 1, ProductID: s.productID, Domain: domain,
+			})
+			checkLines(t, feed)
+			if !bytes.Contains(feed, []byte("\r\n ")) {
+				t.Fatalf("expected folded lines in\n%s", feed)
+			}
+
+			cal, emersionEvents := parseEmersion(t, feed)
+			if got, err := cal.Props.Text(ical.PropProductID); err != nil || got != s.productID {
+				t.Fatalf("expected go-ical to unfold PRODID %q, got %q (%v)", s.productID, got, err)
+			}
+			if got := arranProp(t, feed, arran.PropertyProductId); got != s.productID {
+				t.Fatalf("expected golang-ical to unfold PRODID %q, got %q", s.productID, got)
+			}
+			want := "u-2026-02-10-menstrual@" + domain
+			if len("UID:"+want) <= maxLineOctets {
+				t.Fatalf("expected the UID line to need folding, got %d octets", len("UID:"+want))
+			}
+			for name, events := range map[string][]feedEvent{"go-ical": emersionEvents, "golang-ical": parseArran(t, feed)} {
+				found := false
+				for _, ev := range events {
+					found = found || ev.UID == want
+				}
+				if !found {
+					t.Fatalf("expected %s to unfold the UID %s", name, want)
+				}
+			}
+		})
+	}
+}
+
+// arranProp returns the value of the calendar property name as golang-ical
+// parses it, failing the test unless it occurs exactly once.
+func arranProp(t *testing.T, feed []byte, name arran.Property) string {
+	t.Helper()
+	cal, err := arran.ParseCalendar(bytes.NewReader(feed))
+	if err != nil {
+		t.Fatalf("expected golang-ical to parse the feed, got %v", err)
+	}
+	var values []string
+	for _, prop := range cal.CalendarProperties {
+		if prop.IANAToken == string(name) {
+			values = append(values, prop.Value)
+		}
+	}
+	if len(values) != 1 {
+		t.Fatalf("expected one %s, got %q", name, values)
+	}
+	return values[0]
+}
+
+// feedHeader is the calendar part of every feed with the default options, in
+// the order golang-ical writes it: only what RenderICS sets, so neither
+// golang-ical's own default PRODID nor a METHOD.
+const feedHeader = "BEGIN:VCALENDAR\r\n" +
+	"VERSION:2.0\r\n" +
+	"PRODID:-//PhaseFlow//PhaseFlow Calendar//EN\r\n" +
+	"CALSCALE:GREGORIAN\r\n" +
+	"NAME:PhaseFlow\r\n" +
+	"X-WR-CALNAME:PhaseFlow\r\n" +
+	"X-WR-CALDESC:Estimated menstrual cycle phases. Not medical advice.\r\n" +
+	"REFRESH-INTERVAL;VALUE=DURATION:PT12H\r\n" +
+	"X-PUBLISHED-TTL:PT12H\r\n"
+
+// TestRenderICSExactOutput pins the bytes of a feed without events and of the
+// start of a feed with events, so a change of library or of its version that
+// changes the output shows here (and feedFormat must change with it).
+func TestRenderICSExactOutput(t *testing.T) {
+	t.Parallel()
+
+	now := mustTime(t, "2026-03-01T12:00:00Z")
+	empty := feedHeader +
+		"BEGIN:VTIMEZONE\r\n" +
+		"TZID:UTC\r\n" +
+		"BEGIN:STANDARD\r\n" +
+		"DTSTART:19700101T000000\r\n" +
+		"TZOFFSETFROM:+0000\r\n" +
+		"TZOFFSETTO:+0000\r\n" +
+		"TZNAME:UTC\r\n" +
+		"END:STANDARD\r\n" +
+		"END:VTIMEZONE\r\n" +
+		"END:VCALENDAR\r\n"
+	if got := string(render(t, DefaultProfile(), FeedOptions{UserID: "u", Now: now})); got != empty {
+		t.Fatalf("expected\n%s\ngot\n%s", empty, got)
+	}
+
+	firstEvent := feedHeader +
+		"BEGIN:VEVENT\r\n" +
+		"UID:u1-2026-01-13-menstrual@phaseflow\r\n" +
+		"DTSTAMP:20260210T081530Z\r\n" +
+		"DTSTART;VALUE=DATE:20260113\r\n" +
+		"DTEND;VALUE=DATE:20260118\r\n" +
+		"SUMMARY:Menstrual phase\r\n" +
+		"DESCRIPTION:Predicted cycle days 1–5 of 28.\r\n" +
+		"TRANSP:TRANSPARENT\r\n" +
+		"CLASS:PRIVATE\r\n" +
+		"END:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\n"
+	feed := render(t, profileWith(t, 28, "2026-02-10"), FeedOptions{
+		UserID: "u1", Now: now, Stamp: mustTime(t, "2026-02-10T08:15:30Z"), CyclesBack: 1, CyclesAhead: 1,
 	})
-	checkLines(t, feed)
-	want := "u-2026-02-10-menstrual@" + domain
-	for name, events := range map[string][]feedEvent{"go-ical": func() []feedEvent { _, e := parseEmersion(t, feed); return e }(), "golang-ical": parseArran(t, feed)} {
-		found := false
-		for _, ev := range events {
-			found = found || ev.UID == want
+	if got := string(feed[:min(len(feed), len(firstEvent))]); got != firstEvent {
+		t.Fatalf("expected the feed to start with\n%s\ngot\n%s", firstEvent, got)
+	}
+}
+
+// TestRenderICSEscapesText checks that iCalendar's special characters in the
+// options are escaped as TEXT and read back unchanged by both parsers.
+func TestRenderICSEscapesText(t *testing.T) {
+	t.Parallel()
+
+	productID := `-//A, B; C\D: E//EN`
+	feed := render(t, profileWith(t, 28, "2026-02-10"), FeedOptions{
+		UserID: "u,x;y", Now: mustTime(t, "2026-03-01T12:00:00Z"), CyclesBack: 1, CyclesAhead: 1, ProductID: productID,
+	})
+	for _, line := range []string{`PRODID:-//A\, B\; C\\D: E//EN`, `UID:u\,x\;y-2026-01-13-menstrual@phaseflow`} {
+		if !bytes.Contains(feed, []byte("\r\n"+line+"\r\n")) {
+			t.Fatalf("expected the line %s in\n%s", line, feed)
 		}
-		if !found {
-			t.Fatalf("expected %s to unfold the UID %s", name, want)
-		}
+	}
+	cal, events := parseEmersion(t, feed)
+	if got, err := cal.Props.Text(ical.PropProductID); err != nil || got != productID {
+		t.Fatalf("expected go-ical to read PRODID %q, got %q (%v)", productID, got, err)
+	}
+	if got := arranProp(t, feed, arran.PropertyProductId); got != productID {
+		t.Fatalf("expected golang-ical to read PRODID %q, got %q", productID, got)
+	}
+	want := "u,x;y-2026-01-13-menstrual@phaseflow"
+	if events[0].UID != want || parseArran(t, feed)[0].UID != want {
+		t.Fatalf("expected both parsers to read the UID %q, got %q and %q", want, events[0].UID, parseArran(t, feed)[0].UID)
 	}
 }
 
@@ -375,6 +511,13 @@ func TestRenderICSErrors(t *testing.T) {
 		{"invalid cycle length", profileWith(t, 100, "2026-02-10"), FeedOptions{UserID: "u", Now: now}},
 		{"invalid time zone", badZone, FeedOptions{UserID: "u", Now: now}},
 		{"line break in the product id", valid, FeedOptions{UserID: "u", Now: now, ProductID: "a\r\nBEGIN:VEVENT"}},
+		{"carriage return in the user id", valid, FeedOptions{UserID: "u\rX-INJECTED:1", Now: now}},
+		{"line feed in the domain", valid, FeedOptions{UserID: "u", Now: now, Domain: "a\nb"}},
+		{"tab in the domain", valid, FeedOptions{UserID: "u", Now: now, Domain: "a\tb"}},
+		{"invalid UTF-8 in the product id", valid, FeedOptions{UserID: "u", Now: now, ProductID: "-//\xff//EN"}},
+		// Without a last period the feed has no events, but the options
+		// are checked all the same.
+		{"line break in the product id without events", DefaultProfile(), FeedOptions{UserID: "u", Now: now, ProductID: "a\r\nb"}},
 	}
 
 	for _, s := range scenarios {

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"time"
 )
 
 // Patch is a validated-syntax partial update; nil fields are absent.
 //
-// ParsePatch fills it from a PATCH /api/user body and Profile.Apply checks
-// the meaning of its values.
+// ParsePatch fills it from a PATCH /api/user body, Profile.Apply merges it
+// into a profile and Profile.Validate checks the meaning of the result.
 type Patch struct {
 	// CycleLength sets the cycle length in days.
 	CycleLength *int
@@ -24,12 +23,6 @@ type Patch struct {
 	NotificationTime *string
 	// Timezone sets the IANA time zone.
 	Timezone *string
-}
-
-// IsEmpty reports whether the patch changes nothing.
-func (p Patch) IsEmpty() bool {
-	return p.CycleLength == nil && p.LastPeriodDate == nil &&
-		p.NotificationTime == nil && p.Timezone == nil
 }
 
 // readOnlyFields are fields of the user record (see GET /api/user and
@@ -77,7 +70,8 @@ var (
 // names match exactly (case-sensitive) and may appear once. Unknown and
 // read-only fields are errors rather than being ignored, so a typo never
 // looks like a successful update. Ranges, formats of strings other than the
-// date, and whether the date is in the future are left to Profile.Apply.
+// date, and whether the date is too early or in the future are left to
+// Profile.Validate.
 func ParsePatch(body []byte) (Patch, map[string]error) {
 	var patch Patch
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -230,13 +224,14 @@ func kind(raw json.RawMessage) byte {
 	}
 }
 
-// Apply returns p updated by patch, or p unchanged and the problems keyed by
-// JSON field name.
+// Apply returns p with the fields that patch sets replaced by the patch's
+// values. The result shares no memory with p or with patch.
 //
-// The whole resulting profile is checked with Validate at now, so a success
-// always yields a valid profile. In particular the last period date is
-// checked against today in the new time zone when the patch changes both.
-func (p Profile) Apply(patch Patch, now time.Time) (Profile, map[string]error) {
+// Apply does not validate: the caller checks the result once with Validate
+// (the app does on every write of a profile), so that, for instance, the last
+// period date is judged in the time zone the same patch sets, and a stored
+// date that a new time zone turns into a future one is refused.
+func (p Profile) Apply(patch Patch) Profile {
 	next := p.clone()
 	if patch.CycleLength != nil {
 		next.CycleLength = *patch.CycleLength
@@ -254,8 +249,5 @@ func (p Profile) Apply(patch Patch, now time.Time) (Profile, map[string]error) {
 	if patch.Timezone != nil {
 		next.Timezone = *patch.Timezone
 	}
-	if errs := next.Validate(now); errs != nil {
-		return p, errs
-	}
-	return next, nil
+	return next
 }

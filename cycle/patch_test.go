@@ -95,11 +95,13 @@ func TestParsePatch(t *testing.T) {
 		{"every field wrong at once", `{"cycleLength":"x","lastPeriodDate":1,"notificationTime":[],"timezone":{},"email":"","foo":1}`, "",
 			"cycleLength:validation_invalid_type email:validation_read_only foo:validation_unknown_field lastPeriodDate:validation_invalid_type notificationTime:validation_invalid_type timezone:validation_invalid_type"},
 
-		// Success; ranges and formats are Apply's business.
+		// Success; ranges, formats and how early a date may be are
+		// Validate's business.
 		{"cycleLength", `{"cycleLength":28}`, "cycleLength=28", ""},
 		{"cycleLength out of range still parses", `{"cycleLength":-5}`, "cycleLength=-5", ""},
 		{"lastPeriodDate", `{"lastPeriodDate":"2024-02-29"}`, "lastPeriodDate=2024-02-29", ""},
 		{"lastPeriodDate null clears", `{"lastPeriodDate":null}`, "lastPeriodDate=null", ""},
+		{"lastPeriodDate before MinDate still parses", `{"lastPeriodDate":"0001-01-01"}`, "lastPeriodDate=0001-01-01", ""},
 		{"notificationTime", `{"notificationTime":"07:30"}`, `notificationTime="07:30"`, ""},
 		{"notificationTime null clears", `{"notificationTime":null}`, `notificationTime=""`, ""},
 		{"notificationTime empty clears", `{"notificationTime":""}`, `notificationTime=""`, ""},
@@ -159,17 +161,16 @@ func mustPatch(t testing.TB, body string) Patch {
 	return patch
 }
 
-// TestProfileApply covers every rule of Apply, including a last period date
-// judged in the time zone the same patch sets, and checks that a rejected
-// patch returns the input unchanged and leaves it untouched.
+// TestProfileApply checks that Apply merges exactly the fields a patch sets,
+// keeping every value as it is, valid or not, and leaves the input untouched;
+// and that Validate on the result then gives each rule's verdict, including
+// a last period date judged in the time zone the same patch sets.
 func TestProfileApply(t *testing.T) {
 	t.Parallel()
 
 	now := mustTime(t, "2026-03-01T23:30:00Z")
 	date := func(s string) *Date { d := mustDate(t, s); return &d }
 	base := Profile{28, date("2026-02-10"), "08:00", "UTC"}
-	// A rejected patch must return base itself: want is base whenever
-	// wantErrs is set.
 
 	scenarios := []struct {
 		name     string
@@ -181,12 +182,15 @@ func TestProfileApply(t *testing.T) {
 		{"set cycleLength", base, `{"cycleLength":35}`, Profile{35, date("2026-02-10"), "08:00", "UTC"}, ""},
 		{"shortest cycleLength", base, `{"cycleLength":20}`, Profile{20, date("2026-02-10"), "08:00", "UTC"}, ""},
 		{"longest cycleLength", base, `{"cycleLength":60}`, Profile{60, date("2026-02-10"), "08:00", "UTC"}, ""},
-		{"cycleLength too short", base, `{"cycleLength":19}`, base, "cycleLength:validation_out_of_range"},
-		{"cycleLength too long", base, `{"cycleLength":61}`, base, "cycleLength:validation_out_of_range"},
-		{"negative cycleLength", base, `{"cycleLength":-28}`, base, "cycleLength:validation_out_of_range"},
+		{"cycleLength too short", base, `{"cycleLength":19}`, Profile{19, date("2026-02-10"), "08:00", "UTC"}, "cycleLength:validation_out_of_range"},
+		{"cycleLength too long", base, `{"cycleLength":61}`, Profile{61, date("2026-02-10"), "08:00", "UTC"}, "cycleLength:validation_out_of_range"},
+		{"negative cycleLength", base, `{"cycleLength":-28}`, Profile{-28, date("2026-02-10"), "08:00", "UTC"}, "cycleLength:validation_out_of_range"},
 		{"lastPeriodDate today", base, `{"lastPeriodDate":"2026-03-01"}`, Profile{28, date("2026-03-01"), "08:00", "UTC"}, ""},
 		{"lastPeriodDate long ago", base, `{"lastPeriodDate":"1999-12-31"}`, Profile{28, date("1999-12-31"), "08:00", "UTC"}, ""},
-		{"lastPeriodDate tomorrow", base, `{"lastPeriodDate":"2026-03-02"}`, base, "lastPeriodDate:validation_future_date"},
+		{"lastPeriodDate on MinDate", base, `{"lastPeriodDate":"1900-01-01"}`, Profile{28, date("1900-01-01"), "08:00", "UTC"}, ""},
+		{"lastPeriodDate the day before MinDate", base, `{"lastPeriodDate":"1899-12-31"}`, Profile{28, date("1899-12-31"), "08:00", "UTC"}, "lastPeriodDate:validation_date_too_early"},
+		{"lastPeriodDate PocketBase would store as empty", base, `{"lastPeriodDate":"0001-01-01"}`, Profile{28, date("0001-01-01"), "08:00", "UTC"}, "lastPeriodDate:validation_date_too_early"},
+		{"lastPeriodDate tomorrow", base, `{"lastPeriodDate":"2026-03-02"}`, Profile{28, date("2026-03-02"), "08:00", "UTC"}, "lastPeriodDate:validation_future_date"},
 		{"lastPeriodDate null clears it", base, `{"lastPeriodDate":null}`, Profile{28, nil, "08:00", "UTC"}, ""},
 		{"lastPeriodDate first set", DefaultProfile(), `{"lastPeriodDate":"2026-02-01"}`, Profile{28, date("2026-02-01"), "", "UTC"}, ""},
 		{"future date made valid by the new time zone", base, `{"lastPeriodDate":"2026-03-02","timezone":"Pacific/Auckland"}`,
@@ -194,22 +198,22 @@ func TestProfileApply(t *testing.T) {
 		{"date that is today in the new time zone west of UTC", base, `{"lastPeriodDate":"2026-03-01","timezone":"America/Los_Angeles"}`,
 			Profile{28, date("2026-03-01"), "08:00", "America/Los_Angeles"}, ""},
 		{"future date in the new time zone", Profile{28, nil, "", "Pacific/Auckland"}, `{"lastPeriodDate":"2026-03-02","timezone":"America/Los_Angeles"}`,
-			Profile{28, nil, "", "Pacific/Auckland"}, "lastPeriodDate:validation_future_date"},
+			Profile{28, date("2026-03-02"), "", "America/Los_Angeles"}, "lastPeriodDate:validation_future_date"},
 		// The whole result is validated: moving west of the date line can
 		// turn a stored date into a future one.
 		{"time zone change that makes the stored date future", Profile{28, date("2026-03-02"), "", "Pacific/Auckland"}, `{"timezone":"UTC"}`,
-			Profile{28, date("2026-03-02"), "", "Pacific/Auckland"}, "lastPeriodDate:validation_future_date"},
+			Profile{28, date("2026-03-02"), "", "UTC"}, "lastPeriodDate:validation_future_date"},
 		{"set notificationTime", base, `{"notificationTime":"21:15"}`, Profile{28, date("2026-02-10"), "21:15", "UTC"}, ""},
 		{"notificationTime null clears it", base, `{"notificationTime":null}`, Profile{28, date("2026-02-10"), "", "UTC"}, ""},
 		{"notificationTime empty clears it", base, `{"notificationTime":""}`, Profile{28, date("2026-02-10"), "", "UTC"}, ""},
-		{"notificationTime single digit", base, `{"notificationTime":"7:30"}`, base, "notificationTime:validation_invalid_time"},
-		{"notificationTime 24:00", base, `{"notificationTime":"24:00"}`, base, "notificationTime:validation_invalid_time"},
+		{"notificationTime single digit", base, `{"notificationTime":"7:30"}`, Profile{28, date("2026-02-10"), "7:30", "UTC"}, "notificationTime:validation_invalid_time"},
+		{"notificationTime 24:00", base, `{"notificationTime":"24:00"}`, Profile{28, date("2026-02-10"), "24:00", "UTC"}, "notificationTime:validation_invalid_time"},
 		{"set timezone", base, `{"timezone":"Europe/Berlin"}`, Profile{28, date("2026-02-10"), "08:00", "Europe/Berlin"}, ""},
-		{"timezone Local", base, `{"timezone":"Local"}`, base, "timezone:validation_invalid_timezone"},
-		{"timezone empty", base, `{"timezone":""}`, base, "timezone:validation_required"},
-		{"timezone unknown", base, `{"timezone":"Europe/Atlantis"}`, base, "timezone:validation_invalid_timezone"},
-		{"one bad field rejects the whole patch", base, `{"cycleLength":30,"timezone":"Nowhere"}`, base, "timezone:validation_invalid_timezone"},
-		{"several errors at once", base, `{"cycleLength":10,"notificationTime":"noon","lastPeriodDate":"2027-01-01"}`, base,
+		{"timezone Local", base, `{"timezone":"Local"}`, Profile{28, date("2026-02-10"), "08:00", "Local"}, "timezone:validation_invalid_timezone"},
+		{"timezone empty", base, `{"timezone":""}`, Profile{28, date("2026-02-10"), "08:00", ""}, "timezone:validation_required"},
+		{"timezone unknown", base, `{"timezone":"Europe/Atlantis"}`, Profile{28, date("2026-02-10"), "08:00", "Europe/Atlantis"}, "timezone:validation_invalid_timezone"},
+		{"one bad field makes the whole result invalid", base, `{"cycleLength":30,"timezone":"Nowhere"}`, Profile{30, date("2026-02-10"), "08:00", "Nowhere"}, "timezone:validation_invalid_timezone"},
+		{"several errors at once", base, `{"cycleLength":10,"notificationTime":"noon","lastPeriodDate":"2027-01-01"}`, Profile{10, date("2027-01-01"), "noon", "UTC"},
 			"cycleLength:validation_out_of_range lastPeriodDate:validation_future_date notificationTime:validation_invalid_time"},
 	}
 
@@ -217,39 +221,33 @@ func TestProfileApply(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			before := s.base.clone()
-			got, errs := s.base.Apply(mustPatch(t, s.body), now)
-			if gotCodes := codes(t, errs); gotCodes != s.wantErrs {
-				t.Fatalf("expected %q, got %q", s.wantErrs, gotCodes)
-			}
-			if s.wantErrs == "" && errs != nil {
-				t.Fatalf("expected nil errors, got %#v", errs)
-			}
+			got := s.base.Apply(mustPatch(t, s.body))
 			if !reflect.DeepEqual(got, s.want) {
 				t.Fatalf("expected %+v, got %+v", s.want, got)
 			}
 			if !reflect.DeepEqual(s.base, before) {
 				t.Fatalf("expected the input to stay %+v, got %+v", before, s.base)
 			}
-			if errs == nil && got.Validate(now) != nil {
-				t.Fatalf("expected an accepted profile to be valid, got %v", got.Validate(now))
+			errs := got.Validate(now)
+			if gotCodes := codes(t, errs); gotCodes != s.wantErrs {
+				t.Fatalf("expected %q, got %q", s.wantErrs, gotCodes)
+			}
+			if s.wantErrs == "" && errs != nil {
+				t.Fatalf("expected nil errors, got %#v", errs)
 			}
 		})
 	}
 }
 
-// TestApplyDoesNotAlias checks that the input and the result share no
-// memory, so changing one can never change the other.
+// TestApplyDoesNotAlias checks that the result shares no memory with the
+// input profile or the patch, so changing one can never change the other.
 func TestApplyDoesNotAlias(t *testing.T) {
 	t.Parallel()
 
-	now := mustTime(t, "2026-03-01T12:00:00Z")
 	last := Date{2026, time.February, 1}
 	p := Profile{28, &last, "", "UTC"}
 
-	got, errs := p.Apply(mustPatch(t, `{"cycleLength":30}`), now)
-	if errs != nil {
-		t.Fatal(errs)
-	}
+	got := p.Apply(mustPatch(t, `{"cycleLength":30}`))
 	if got.LastPeriodDate == p.LastPeriodDate {
 		t.Fatalf("expected a copy of the last period date, got the same pointer")
 	}
@@ -261,9 +259,9 @@ func TestApplyDoesNotAlias(t *testing.T) {
 	d := Date{2026, time.February, 15}
 	pd := &d
 	patch := Patch{LastPeriodDate: &pd}
-	got, errs = p.Apply(patch, now)
-	if errs != nil {
-		t.Fatal(errs)
+	got = p.Apply(patch)
+	if got.LastPeriodDate == pd {
+		t.Fatalf("expected a copy of the patch's date, got the same pointer")
 	}
 	d.Day = 28
 	if got.LastPeriodDate.Day != 15 {
@@ -276,26 +274,25 @@ func TestApplyDoesNotAlias(t *testing.T) {
 func TestApplyEmptyPatchIsNoOp(t *testing.T) {
 	t.Parallel()
 
-	p := DefaultProfile()
-	got, errs := p.Apply(Patch{}, time.Now())
-	if errs != nil || !reflect.DeepEqual(got, p) {
-		t.Fatalf("expected %+v, got %+v (%v)", p, got, errs)
-	}
-	if !(Patch{}).IsEmpty() || mustPatch(t, `{"timezone":"UTC"}`).IsEmpty() {
-		t.Fatalf("expected only the zero Patch to be empty")
+	last := Date{2026, time.February, 1}
+	p := Profile{31, &last, "07:00", "Europe/Berlin"}
+	if got := p.Apply(Patch{}); !reflect.DeepEqual(got, p) {
+		t.Fatalf("expected %+v, got %+v", p, got)
 	}
 }
 
 // FuzzParsePatch checks that ParsePatch never panics, that every error it or
-// Apply returns is a proper FieldError, and that a patch it accepts either
-// fails Apply on the default profile or yields a profile that passes
-// Validate.
+// Validate returns is a proper FieldError, that a refused body yields no
+// patch, and that Apply of an accepted patch sets exactly the patch's fields
+// without changing its input.
 func FuzzParsePatch(f *testing.F) {
 	for _, body := range []string{
 		`{"cycleLength":28}`,
 		`{"cycleLength":20,"lastPeriodDate":"2024-02-29","notificationTime":"08:00","timezone":"Europe/Berlin"}`,
 		`{"lastPeriodDate":null,"notificationTime":null}`,
 		`{"lastPeriodDate":"2026-03-02","timezone":"Pacific/Auckland"}`,
+		`{"lastPeriodDate":"0001-01-01"}`,
+		`{"lastPeriodDate":"1899-12-31"}`,
 		`{"cycleLength":28.5}`,
 		`{"cycleLength":"28"}`,
 		`{"CycleLength":28}`,
@@ -318,30 +315,43 @@ func FuzzParsePatch(f *testing.F) {
 				t.Fatalf("expected nil rather than an empty error map")
 			}
 			codes(t, errs)
-			if !patch.IsEmpty() {
-				t.Fatalf("expected an empty patch with errors, got %s", describePatch(patch))
+			if got := describePatch(patch); got != "" {
+				t.Fatalf("expected an empty patch with errors, got %s", got)
 			}
 			return
 		}
-		if patch.IsEmpty() {
+		if describePatch(patch) == "" {
 			t.Fatalf("expected a non-empty patch without errors for %q", body)
 		}
 
 		p := DefaultProfile()
 		before := p.clone()
-		got, applyErrs := p.Apply(patch, now)
+		got := p.Apply(patch)
 		if !reflect.DeepEqual(p, before) {
 			t.Fatalf("expected the input to stay %+v, got %+v", before, p)
 		}
-		if applyErrs != nil {
-			codes(t, applyErrs)
-			if !reflect.DeepEqual(got, before) {
-				t.Fatalf("expected a rejected Apply to return %+v, got %+v", before, got)
-			}
-			return
+		// Every field the patch sets has its value; the others keep p's.
+		want := before
+		if patch.CycleLength != nil {
+			want.CycleLength = *patch.CycleLength
+		}
+		if patch.LastPeriodDate != nil {
+			want.LastPeriodDate = *patch.LastPeriodDate
+		}
+		if patch.NotificationTime != nil {
+			want.NotificationTime = *patch.NotificationTime
+		}
+		if patch.Timezone != nil {
+			want.Timezone = *patch.Timezone
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("expected %+v, got %+v", want, got)
 		}
 		if verrs := got.Validate(now); verrs != nil {
-			t.Fatalf("expected an accepted profile to be valid, got %v for %+v", verrs, got)
+			if len(verrs) == 0 {
+				t.Fatalf("expected nil rather than an empty error map")
+			}
+			codes(t, verrs)
 		}
 	})
 }

@@ -116,11 +116,6 @@ type DayRange struct {
 	First, Last int
 }
 
-// Days returns how many days the range covers.
-func (r DayRange) Days() int {
-	return r.Last - r.First + 1
-}
-
 // PhaseDays returns the day ranges of the four phases of a cycle of
 // cycleLength days, in order. They are contiguous, at least one day each, and
 // together cover days 1 to cycleLength (see the package documentation).
@@ -141,21 +136,6 @@ func PhaseDays(cycleLength int) ([]DayRange, error) {
 		{Phase: Ovulation, First: first, Last: last},
 		{Phase: Luteal, First: last + 1, Last: cycleLength},
 	}, nil
-}
-
-// PhaseOn returns the phase of the 1-based cycle day in a cycle of
-// cycleLength days.
-func PhaseOn(cycleLength, day int) (Phase, error) {
-	ranges, err := PhaseDays(cycleLength)
-	if err != nil {
-		return "", err
-	}
-	for _, r := range ranges {
-		if day >= r.First && day <= r.Last {
-			return r.Phase, nil
-		}
-	}
-	return "", fmt.Errorf("cycle: day %d is not in a cycle of %d days", day, cycleLength)
 }
 
 // floorDiv divides rounding towards negative infinity, so dates before the
@@ -245,16 +225,6 @@ type Span struct {
 	End Date
 	// CycleStart is the first day of the cycle the phase belongs to.
 	CycleStart Date
-}
-
-// Days returns the number of days in the span.
-func (s Span) Days() int {
-	return s.End.Sub(s.Start)
-}
-
-// Contains reports whether d is one of the span's days.
-func (s Span) Contains(d Date) bool {
-	return !d.Before(s.Start) && d.Before(s.End)
 }
 
 // MaxPredictDays bounds the range Predict accepts, so a request cannot make

@@ -55,11 +55,13 @@ func (p Profile) clone() Profile {
 }
 
 // Validate checks every field of p and returns the problems keyed by JSON
-// field name, or nil when p is valid.
+// field name, or nil when p is valid. It is the one rule for a stored
+// profile: callers that change a profile (see Apply) validate the result.
 //
-// The last period date may not be after today in p's time zone at now. When
-// the time zone itself is invalid, only dates that are in the future
-// everywhere on Earth are reported, so that one mistake gives one error.
+// The last period date may not be before MinDate nor after today in p's
+// time zone at now. When the time zone itself is invalid, only dates that are
+// in the future everywhere on Earth are reported, so that one mistake gives
+// one error.
 func (p Profile) Validate(now time.Time) map[string]error {
 	errs := map[string]error{}
 	if p.CycleLength < MinCycleLength || p.CycleLength > MaxCycleLength {
@@ -78,6 +80,8 @@ func (p Profile) Validate(now time.Time) map[string]error {
 		switch {
 		case !d.Valid():
 			errs[FieldLastPeriodDate] = errDate
+		case d.Before(MinDate()):
+			errs[FieldLastPeriodDate] = errDateTooEarly
 		case d.After(DateOf(now.In(loc))):
 			errs[FieldLastPeriodDate] = errFutureDate
 		}
@@ -125,6 +129,8 @@ const (
 	CodeOutOfRange = "validation_out_of_range"
 	// CodeInvalidDate means a date is not a real YYYY-MM-DD date.
 	CodeInvalidDate = "validation_invalid_date"
+	// CodeDateTooEarly means the last period date is before MinDate.
+	CodeDateTooEarly = "validation_date_too_early"
 	// CodeFutureDate means the last period date is after today.
 	CodeFutureDate = "validation_future_date"
 	// CodeInvalidTime means a time is not HH:MM from 00:00 to 23:59.
@@ -153,8 +159,9 @@ func (e FieldError) Error() string { return e.message }
 var (
 	errCycleLengthRange = FieldError{CodeOutOfRange,
 		fmt.Sprintf("Must be between %d and %d days.", MinCycleLength, MaxCycleLength)}
-	errDate       = FieldError{CodeInvalidDate, "Must be a real date in YYYY-MM-DD format."}
-	errFutureDate = FieldError{CodeFutureDate, "Cannot be in the future."}
-	errClock      = FieldError{CodeInvalidTime, "Must be a time from 00:00 to 23:59 in HH:MM format."}
-	errTimezone   = FieldError{CodeInvalidTimezone, "Must be an IANA time zone name, such as Europe/Berlin."}
+	errDate         = FieldError{CodeInvalidDate, "Must be a real date in YYYY-MM-DD format."}
+	errDateTooEarly = FieldError{CodeDateTooEarly, fmt.Sprintf("Must be on or after %s.", MinDate())}
+	errFutureDate   = FieldError{CodeFutureDate, "Cannot be in the future."}
+	errClock        = FieldError{CodeInvalidTime, "Must be a time from 00:00 to 23:59 in HH:MM format."}
+	errTimezone     = FieldError{CodeInvalidTimezone, "Must be an IANA time zone name, such as Europe/Berlin."}
 )

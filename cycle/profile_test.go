@@ -95,6 +95,11 @@ func TestProfileValidate(t *testing.T) {
 		{"last period tomorrow in Los Angeles", Profile{28, date("2026-03-02"), "", "America/Los_Angeles"}, "lastPeriodDate:validation_future_date"},
 		{"impossible last period", Profile{28, &Date{2026, time.February, 30}, "", "UTC"}, "lastPeriodDate:validation_invalid_date"},
 		{"zero last period", Profile{28, &Date{}, "", "UTC"}, "lastPeriodDate:validation_invalid_date"},
+		// PocketBase stores the zero time as an empty date, which would
+		// clear the field instead of saving it.
+		{"first day of year 1", Profile{28, date("0001-01-01"), "", "UTC"}, "lastPeriodDate:validation_date_too_early"},
+		{"the day before MinDate", Profile{28, date("1899-12-31"), "", "UTC"}, "lastPeriodDate:validation_date_too_early"},
+		{"MinDate", Profile{28, date("1900-01-01"), "", "UTC"}, ""},
 		{"midnight", Profile{28, nil, "00:00", "UTC"}, ""},
 		{"last minute", Profile{28, nil, "23:59", "UTC"}, ""},
 		{"hour 24", Profile{28, nil, "24:00", "UTC"}, "notificationTime:validation_invalid_time"},
@@ -129,13 +134,28 @@ func TestProfileValidate(t *testing.T) {
 	}
 }
 
-// TestCycleLengthMessage pins the message that names the accepted range.
-func TestCycleLengthMessage(t *testing.T) {
+// TestValidateMessages pins the messages that name an accepted range.
+func TestValidateMessages(t *testing.T) {
 	t.Parallel()
 
-	errs := Profile{10, nil, "", "UTC"}.Validate(time.Now())
-	want := "Must be between 20 and 60 days."
-	if got := errs[FieldCycleLength].Error(); got != want {
-		t.Fatalf("expected %q, got %q", want, got)
+	early := Date{1899, time.December, 31}
+	scenarios := []struct {
+		name    string
+		profile Profile
+		field   string
+		want    string
+	}{
+		{"cycle length", Profile{10, nil, "", "UTC"}, FieldCycleLength, "Must be between 20 and 60 days."},
+		{"date too early", Profile{28, &early, "", "UTC"}, FieldLastPeriodDate, "Must be on or after 1900-01-01."},
+	}
+
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			errs := s.profile.Validate(time.Now())
+			if err := errs[s.field]; err == nil || err.Error() != s.want {
+				t.Fatalf("expected %q, got %v", s.want, err)
+			}
+		})
 	}
 }
