@@ -8,8 +8,10 @@ SDK_SRC     := node_modules/pocketbase/dist/pocketbase.es.mjs
 SDK_DST     := pb_public/vendor/pocketbase.es.mjs
 FUZZTIME    ?= 10s
 GO_FILES     = $(shell find . -name '*.go' -not -path './node_modules/*')
+# Packages without PocketBase: fast, no SDK or app needed.
+UNIT_PKGS   := ./config ./cycle ./oidc
 
-.PHONY: all build run check fmt-check vet lint test fuzz bench load clean
+.PHONY: all build run check fmt-check vet lint test test-unit fuzz bench load clean
 
 all: build
 
@@ -44,7 +46,11 @@ lint: $(SDK_DST)
 test: $(SDK_DST)
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-fuzz:
+## test-unit: the domain packages only (no PocketBase, seconds)
+test-unit:
+	$(GO) test -count=1 $(UNIT_PKGS)
+
+fuzz: $(SDK_DST)
 	$(GO) test ./cycle -run '^$$' -fuzz '^FuzzParsePatch$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cycle -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./routes -run '^$$' -fuzz '^FuzzParseFeedPath$$' -fuzztime $(FUZZTIME)

@@ -11,7 +11,7 @@ import (
 func Register(app *pocketbase.PocketBase, cfg config.Config) {
 	app.RootCmd.AddCommand(
 		NewImpersonateCommand(app),
-		newOIDCCommand(app, cfg),
+		NewOIDCCommand(app, cfg),
 		NewCronCommand(app, cfg),
 	)
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"phaseflow/config"
-	"phaseflow/hooks"
+	"phaseflow/jobs"
 )
 
 // NewCronCommand returns `cron run JOB`, which runs a scheduled job once and prints its result
@@ -22,14 +22,14 @@ func NewCronCommand(app core.App, cfg config.Config) *cobra.Command {
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:          "run JOB",
-		Short:        "Run a job now: " + strings.Join(hooks.JobNames(), ", "),
+		Short:        "Run a job now: " + strings.Join(jobs.Names(), ", "),
 		Args:         cobra.ExactArgs(1),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := app.RunAllMigrations(); err != nil {
 				return fmt.Errorf("failed to apply migrations: %w", err)
 			}
-			res, err := hooks.RunJob(app, cfg, args[0], time.Now())
+			res, err := jobs.Run(app, cfg, args[0], time.Now())
 			if err != nil {
 				return fmt.Errorf("job %q: %w", args[0], err)
 			}

@@ -7,8 +7,8 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cobra"
 
-	"phaseflow/hooks"
-	"phaseflow/migrations"
+	"phaseflow/audit"
+	"phaseflow/users"
 )
 
 // maxImpersonation caps how long a support token may live.
@@ -30,7 +30,7 @@ func NewImpersonateCommand(app core.App) *cobra.Command {
 			if err := app.RunAllMigrations(); err != nil {
 				return fmt.Errorf("failed to apply migrations: %w", err)
 			}
-			user, err := app.FindAuthRecordByEmail(migrations.Users, args[0])
+			user, err := app.FindAuthRecordByEmail(users.Collection, args[0])
 			if err != nil {
 				return fmt.Errorf("no user with email %q", args[0])
 			}
@@ -38,15 +38,15 @@ func NewImpersonateCommand(app core.App) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("failed to create the token: %w", err)
 			}
-			ev := hooks.AuthEvent{
-				Method:     migrations.MethodImpersonate,
-				Outcome:    migrations.OutcomeSuccess,
+			ev := audit.Event{
+				Method:     audit.MethodImpersonate,
+				Outcome:    audit.OutcomeSuccess,
 				Reason:     "Token issued by the impersonate command for " + duration.String() + ".",
 				UserID:     user.Id,
-				Collection: migrations.Users,
-				Actor:      "cli",
+				Collection: users.Collection,
+				Actor:      audit.ActorCLI,
 			}
-			if err := hooks.RecordAuthEvent(app, ev); err != nil {
+			if err := audit.Write(app, ev); err != nil {
 				return fmt.Errorf("failed to audit the impersonation: %w", err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), token)

@@ -8,12 +8,16 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cobra"
 
+	"phaseflow/audit"
 	"phaseflow/config"
-	"phaseflow/hooks"
 	"phaseflow/oidc"
+	"phaseflow/settings"
+	"phaseflow/users"
 )
 
-func newOIDCCommand(app core.App, cfg config.Config) *cobra.Command {
+// NewOIDCCommand returns `oidc check` (discovery and what PhaseFlow would store) and `oidc unlink
+// EMAIL` (drop an account's link to its old identity; audited).
+func NewOIDCCommand(app core.App, cfg config.Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "oidc",
 		Short: "Inspect the OIDC (Pocket-ID) identity provider",
@@ -33,7 +37,7 @@ func newOIDCCommand(app core.App, cfg config.Config) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("discovery failed: %w", err)
 			}
-			pc := hooks.ProviderConfig(cfg.OIDC, md)
+			pc := settings.ProviderConfig(cfg.OIDC, md)
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "discovery:        %s\n", oidc.DiscoveryURL(cfg.OIDC.IssuerURL))
 			fmt.Fprintf(out, "issuer:           %s (matches)\n", md.Issuer)
@@ -54,9 +58,20 @@ func newOIDCCommand(app core.App, cfg config.Config) *cobra.Command {
 		Args:         cobra.ExactArgs(1),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := hooks.UnlinkOIDC(app, args[0])
+			if err := app.RunAllMigrations(); err != nil {
+				return fmt.Errorf("failed to apply migrations: %w", err)
+			}
+			user, n, err := users.UnlinkOIDC(app, args[0])
 			if err != nil {
 				return fmt.Errorf("failed to unlink %q: %w", args[0], err)
+			}
+			ev := audit.Event{
+				Method: audit.MethodOIDCUnlink, Outcome: audit.OutcomeSuccess, UserID: user.Id,
+				Collection: users.Collection, Actor: audit.ActorCLI,
+				Reason: fmt.Sprintf("Unlinked %d OIDC identities with ./app oidc unlink; sessions ended.", n),
+			}
+			if err := audit.Write(app, ev); err != nil {
+				return fmt.Errorf("failed to audit the unlink: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %d OIDC link(s) for %s\n", n, args[0])
 			return nil

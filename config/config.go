@@ -79,21 +79,6 @@ type Config struct {
 	TrustedProxyHeaders []string
 }
 
-// String describes the configuration without any secret, for logs and `doctor`-style output.
-func (c Config) String() string {
-	set := func(s string) string {
-		if s == "" {
-			return "unset"
-		}
-		return "set"
-	}
-	return fmt.Sprintf(
-		"appURL=%s oidc=%t smtp=%t cronSecret=%s encryptionKey=%s admin=%s openRegistration=%t registrationApproval=%t authRateLimit=%d sessionDays=%d auditRetentionDays=%d trustedProxyHeaders=%v",
-		c.AppURL, c.OIDC.Enabled(), c.SMTP.Enabled(), set(c.CronSecret), set(c.EncryptionKey), set(c.AdminEmail),
-		c.OpenRegistration, c.RegistrationApproval, c.AuthRateLimit, c.SessionDays, c.AuditRetentionDays, c.TrustedProxyHeaders,
-	)
-}
-
 // Lookup reads one variable, reporting whether it is set (os.LookupEnv has this signature).
 type Lookup func(name string) (string, bool)
 

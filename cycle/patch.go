@@ -168,6 +168,11 @@ func (p *Patch) set(key string, raw json.RawMessage) error {
 			if err != nil {
 				return errDate
 			}
+			// The store keeps no earlier date (year 0001 reads back as "no date"): refuse it
+			// here, while the value is still the one the client sent.
+			if d.Before(MinDate()) {
+				return errDateTooEarly
+			}
 			pd := &d
 			p.LastPeriodDate = &pd
 			return nil

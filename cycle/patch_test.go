@@ -95,13 +95,13 @@ func TestParsePatch(t *testing.T) {
 		{"every field wrong at once", `{"cycleLength":"x","lastPeriodDate":1,"notificationTime":[],"timezone":{},"email":"","foo":1}`, "",
 			"cycleLength:validation_invalid_type email:validation_read_only foo:validation_unknown_field lastPeriodDate:validation_invalid_type notificationTime:validation_invalid_type timezone:validation_invalid_type"},
 
-		// Success; ranges, formats and how early a date may be are
-		// Validate's business.
+		// Success; ranges and formats are Validate's business.
 		{"cycleLength", `{"cycleLength":28}`, "cycleLength=28", ""},
 		{"cycleLength out of range still parses", `{"cycleLength":-5}`, "cycleLength=-5", ""},
 		{"lastPeriodDate", `{"lastPeriodDate":"2024-02-29"}`, "lastPeriodDate=2024-02-29", ""},
 		{"lastPeriodDate null clears", `{"lastPeriodDate":null}`, "lastPeriodDate=null", ""},
-		{"lastPeriodDate before MinDate still parses", `{"lastPeriodDate":"0001-01-01"}`, "lastPeriodDate=0001-01-01", ""},
+		{"lastPeriodDate before MinDate cannot be stored", `{"lastPeriodDate":"0001-01-01"}`, "", "lastPeriodDate:validation_date_too_early"},
+		{"lastPeriodDate on MinDate", `{"lastPeriodDate":"1900-01-01"}`, "lastPeriodDate=1900-01-01", ""},
 		{"notificationTime", `{"notificationTime":"07:30"}`, `notificationTime="07:30"`, ""},
 		{"notificationTime null clears", `{"notificationTime":null}`, `notificationTime=""`, ""},
 		{"notificationTime empty clears", `{"notificationTime":""}`, `notificationTime=""`, ""},
@@ -188,8 +188,6 @@ func TestProfileApply(t *testing.T) {
 		{"lastPeriodDate today", base, `{"lastPeriodDate":"2026-03-01"}`, Profile{28, date("2026-03-01"), "08:00", "UTC"}, ""},
 		{"lastPeriodDate long ago", base, `{"lastPeriodDate":"1999-12-31"}`, Profile{28, date("1999-12-31"), "08:00", "UTC"}, ""},
 		{"lastPeriodDate on MinDate", base, `{"lastPeriodDate":"1900-01-01"}`, Profile{28, date("1900-01-01"), "08:00", "UTC"}, ""},
-		{"lastPeriodDate the day before MinDate", base, `{"lastPeriodDate":"1899-12-31"}`, Profile{28, date("1899-12-31"), "08:00", "UTC"}, "lastPeriodDate:validation_date_too_early"},
-		{"lastPeriodDate PocketBase would store as empty", base, `{"lastPeriodDate":"0001-01-01"}`, Profile{28, date("0001-01-01"), "08:00", "UTC"}, "lastPeriodDate:validation_date_too_early"},
 		{"lastPeriodDate tomorrow", base, `{"lastPeriodDate":"2026-03-02"}`, Profile{28, date("2026-03-02"), "08:00", "UTC"}, "lastPeriodDate:validation_future_date"},
 		{"lastPeriodDate null clears it", base, `{"lastPeriodDate":null}`, Profile{28, nil, "08:00", "UTC"}, ""},
 		{"lastPeriodDate first set", DefaultProfile(), `{"lastPeriodDate":"2026-02-01"}`, Profile{28, date("2026-02-01"), "", "UTC"}, ""},

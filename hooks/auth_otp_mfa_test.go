@@ -1,6 +1,7 @@
 package hooks_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -9,9 +10,11 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
+	"github.com/pocketbase/pocketbase/tools/types"
 
+	"phaseflow/audit"
 	"phaseflow/internal/apptest"
-	"phaseflow/migrations"
+	"phaseflow/users"
 )
 
 var otpCode = regexp.MustCompile(`\b\d{8}\b`)
@@ -20,13 +23,7 @@ var otpCode = regexp.MustCompile(`\b\d{8}\b`)
 // 8-digit code in it.
 func waitForCode(t *testing.T, app *tests.TestApp, n int) string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for app.TestMailer.TotalSend() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("expected %d mails, got %d", n, app.TestMailer.TotalSend())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apptest.Eventually(t, 5*time.Second, fmt.Sprintf("mail %d", n), func() bool { return app.TestMailer.TotalSend() >= n })
 	msg := app.TestMailer.Messages()[n-1]
 	code := otpCode.FindString(msg.HTML + msg.Text)
 	if code == "" {
@@ -78,8 +75,8 @@ func TestOTPSignIn(t *testing.T) {
 	t.Run("an expired code is refused", func(t *testing.T) {
 		otpID := requestOTP(t, srv, "ana@example.com")
 		code := waitForCode(t, srv.App, 3)
-		users, _ := srv.App.FindCollectionByNameOrId(migrations.Users)
-		past := time.Now().UTC().Add(-time.Duration(users.OTP.Duration+60) * time.Second).Format("2006-01-02 15:04:05.000Z")
+		col, _ := srv.App.FindCollectionByNameOrId(users.Collection)
+		past := time.Now().UTC().Add(-time.Duration(col.OTP.Duration+60) * time.Second).Format(types.DefaultDateLayout)
 		if _, err := srv.App.DB().NewQuery("UPDATE {{_otps}} SET [[created]] = {:t} WHERE id = {:id}").
 			Bind(map[string]any{"t": past, "id": otpID}).Execute(); err != nil {
 			t.Fatal(err)
@@ -93,12 +90,9 @@ func TestOTPSignIn(t *testing.T) {
 	t.Run("an unknown email gets a decoy id, no mail, and an audit row", func(t *testing.T) {
 		before := srv.App.TestMailer.TotalSend()
 		requestOTP(t, srv, "nobody@example.com")
-		time.Sleep(200 * time.Millisecond)
-		if got := srv.App.TestMailer.TotalSend(); got != before {
-			t.Fatalf("expected no mail, got %d new", got-before)
-		}
+		apptest.Never(t, 300*time.Millisecond, "a mail for an unknown address", func() bool { return srv.App.TestMailer.TotalSend() != before })
 		evs := apptest.AuthEvents(t, srv.App, "method = 'otp_request' && identity = 'nobody@example.com'")
-		if len(evs) != 1 || evs[0].GetString("outcome") != migrations.OutcomeFailure {
+		if len(evs) != 1 || evs[0].GetString("outcome") != audit.OutcomeFailure {
 			t.Fatalf("expected one failed otp_request event, got %d", len(evs))
 		}
 	})
@@ -120,7 +114,7 @@ func TestOTPSignIn(t *testing.T) {
 func TestMFA(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
-	apptest.CreateUser(t, srv.App, "mfa@example.com", func(r *core.Record) { r.Set(migrations.FieldMFA, true) })
+	apptest.CreateUser(t, srv.App, "mfa@example.com", func(r *core.Record) { r.Set(users.FieldMFA, true) })
 	apptest.CreateUser(t, srv.App, "plain@example.com")
 
 	t.Run("an account without mfa signs in with a password alone", func(t *testing.T) {

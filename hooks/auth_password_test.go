@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"phaseflow/audit"
 	"phaseflow/internal/apptest"
-	"phaseflow/migrations"
 )
 
 func TestPasswordSignIn(t *testing.T) {
@@ -47,9 +47,9 @@ func TestPasswordSignIn(t *testing.T) {
 			t.Fatalf("expected 3 password events, got %d", len(events))
 		}
 		want := []struct{ outcome, user, reason string }{
-			{migrations.OutcomeSuccess, user.Id, ""},
-			{migrations.OutcomeFailure, user.Id, "Wrong password."},
-			{migrations.OutcomeFailure, "", "No account for this identity."},
+			{audit.OutcomeSuccess, user.Id, ""},
+			{audit.OutcomeFailure, user.Id, "Wrong password."},
+			{audit.OutcomeFailure, "", "No account for this identity."},
 		}
 		for i, w := range want {
 			ev := events[i]

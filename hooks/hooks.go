@@ -1,19 +1,93 @@
-// Package hooks binds PhaseFlow's PocketBase hooks: configuration applied at start, the OIDC
-// provider, registration policy, profile invariants, the sign-in audit and development mail.
+// Package hooks binds PhaseFlow's rooms (users, audit, jobs, settings) to PocketBase's events.
+// Reading Register shows every event PhaseFlow listens to and, where several handlers share an
+// event, the order they run in.
 package hooks
 
 import (
-	"github.com/pocketbase/pocketbase/core"
+	"context"
+	"fmt"
+	"os"
 
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+
+	"phaseflow/audit"
 	"phaseflow/config"
+	"phaseflow/jobs"
+	"phaseflow/settings"
+	"phaseflow/users"
 )
+
+// Handler priorities on shared events: lower runs first. The audit's capture handlers
+// (audit.CapturePriority) record the identity and account before any policy can refuse.
+const (
+	policyPriority  = 0  // users.Check*: may refuse a sign-in
+	sessionPriority = 10 // users.IssueSessionToken: only for a sign-in the policy let through
+)
+
+// startupPriority runs the start-up work before the routes are bound and the server listens.
+const startupPriority = -100
 
 // Register binds every PhaseFlow hook to app. It is called by main and by tests.
 func Register(app core.App, cfg config.Config) {
-	bindStartup(app, cfg)
-	bindProfile(app, cfg)
-	bindRegistration(app, cfg)
-	bindAudit(app, cfg)
-	bindMail(app, cfg)
-	bindAuthTime(app)
+	ctx, cancel := context.WithCancel(context.Background())
+	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		cancel()
+		return e.Next()
+	})
+
+	// Start: the environment is applied to PocketBase's settings, then the jobs are scheduled.
+	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
+		Id:       "phaseflowStartup",
+		Priority: startupPriority,
+		Func: func(se *core.ServeEvent) error {
+			if err := settings.Apply(se.App, cfg); err != nil {
+				return fmt.Errorf("failed to apply the configuration: %w", err)
+			}
+			if err := settings.UpsertSuperuser(se.App, cfg); err != nil {
+				return fmt.Errorf("failed to create the superuser from POCKETBASE_ADMIN_EMAIL: %w", err)
+			}
+			settings.StartOIDC(ctx, se.App, cfg)
+			jobs.Schedule(se.App, cfg)
+			return se.Next()
+		},
+	})
+	app.OnMailerSend().BindFunc(settings.UseConsoleMailer(cfg, &settings.ConsoleMailer{Out: os.Stdout}))
+
+	// The users record: defaults, the one validation point, and the feed of a takeover.
+	app.OnRecordCreate(users.Collection).BindFunc(func(e *core.RecordEvent) error {
+		return users.SetDefaults(e, cfg.RegistrationApproval)
+	})
+	app.OnRecordValidate(users.Collection).BindFunc(users.Validate)
+	app.OnRecordUpdate(users.Collection).BindFunc(users.ClearFeedOnVerification)
+
+	// Sign-in: the audit records, then the policy decides, then the session token is issued.
+	app.OnRecordAuthWithPasswordRequest().Bind(&hook.Handler[*core.RecordAuthWithPasswordRequestEvent]{
+		Func: audit.CapturePassword, Priority: audit.CapturePriority,
+	})
+	app.OnRecordRequestOTPRequest().Bind(&hook.Handler[*core.RecordCreateOTPRequestEvent]{
+		Func: audit.CaptureOTPRequest, Priority: audit.CapturePriority,
+	})
+	app.OnRecordAuthWithOTPRequest().Bind(&hook.Handler[*core.RecordAuthWithOTPRequestEvent]{
+		Func: audit.CaptureOTP, Priority: audit.CapturePriority,
+	})
+	app.OnRecordAuthWithOAuth2Request().Bind(&hook.Handler[*core.RecordAuthWithOAuth2RequestEvent]{
+		Func: audit.CaptureOAuth2, Priority: audit.CapturePriority,
+	})
+	app.OnRecordAuthWithOAuth2Request(users.Collection).Bind(&hook.Handler[*core.RecordAuthWithOAuth2RequestEvent]{
+		Func: func(e *core.RecordAuthWithOAuth2RequestEvent) error {
+			return users.CheckOAuth2SignIn(e, cfg.OpenRegistration)
+		},
+		Priority: policyPriority,
+	})
+	app.OnRecordAuthRequest().Bind(&hook.Handler[*core.RecordAuthRequestEvent]{
+		Func: audit.CaptureAuth, Priority: audit.CapturePriority,
+	})
+	app.OnRecordAuthRequest(users.Collection).Bind(&hook.Handler[*core.RecordAuthRequestEvent]{
+		Func:     func(e *core.RecordAuthRequestEvent) error { return users.CheckSignIn(e, cfg.RegistrationApproval) },
+		Priority: policyPriority,
+	})
+	app.OnRecordAuthRequest(users.Collection).Bind(&hook.Handler[*core.RecordAuthRequestEvent]{
+		Func: users.IssueSessionToken, Priority: sessionPriority,
+	})
 }

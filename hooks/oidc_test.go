@@ -1,6 +1,7 @@
 package hooks_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -12,11 +13,12 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 	"github.com/pocketbase/pocketbase/core"
 
+	"phaseflow/commands"
 	"phaseflow/config"
-	"phaseflow/hooks"
 	"phaseflow/internal/apptest"
-	"phaseflow/migrations"
 	"phaseflow/oidc"
+	"phaseflow/settings"
+	"phaseflow/users"
 )
 
 // namedUser is a mockoidc user whose id_token also carries the standard "name" claim.
@@ -70,11 +72,11 @@ func TestOIDCProviderFromDiscovery(t *testing.T) {
 	cfg := oidcConfig(t, m, false)
 	srv := apptest.Start(t, cfg)
 
-	users, err := srv.App.FindCollectionByNameOrId(migrations.Users)
+	col, err := srv.App.FindCollectionByNameOrId(users.Collection)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ok := users.OAuth2.GetProviderConfig(hooks.OIDCProviderName)
+	pc, ok := col.OAuth2.GetProviderConfig(users.OIDCProvider)
 	if !ok {
 		t.Fatal("expected the oidc provider to be stored")
 	}
@@ -109,7 +111,7 @@ func TestOIDCSignInLinksExistingAccount(t *testing.T) {
 	m := startProvider(t)
 	cfg := oidcConfig(t, m, false)
 	srv := apptest.Start(t, cfg)
-	user := apptest.CreateUser(t, srv.App, "ana@example.com", func(r *core.Record) { r.Set(migrations.FieldMFA, true) })
+	user := apptest.CreateUser(t, srv.App, "ana@example.com", func(r *core.Record) { r.Set(users.FieldMFA, true) })
 	m.QueueUser(namedUser{MockUser: &mockoidc.MockUser{Subject: "sub-ana", Email: "ana@example.com", EmailVerified: true}, Name: "Ana Lima"})
 
 	res := oidcSignIn(t, srv, cfg)
@@ -127,9 +129,9 @@ func TestOIDCSignInLinksExistingAccount(t *testing.T) {
 			t.Fatalf("expected the provider's %s to be removed from meta, got %s", k, res.Body)
 		}
 	}
-	fresh, _ := srv.App.FindRecordById(migrations.Users, user.Id)
-	if fresh.GetString(migrations.FieldName) != "Ana Lima" {
-		t.Fatalf("expected the name from the id_token, got %q", fresh.GetString(migrations.FieldName))
+	fresh, _ := srv.App.FindRecordById(users.Collection, user.Id)
+	if fresh.GetString(users.FieldName) != "Ana Lima" {
+		t.Fatalf("expected the name from the id_token, got %q", fresh.GetString(users.FieldName))
 	}
 	evs := apptest.AuthEvents(t, srv.App, "method = 'oauth2' && outcome = 'success' && user = {:u}", map[string]any{"u": user.Id})
 	if len(evs) != 1 {
@@ -148,7 +150,7 @@ func TestOIDCSignInClosedRegistrationRejectsUnknownIdentity(t *testing.T) {
 	if res.Status != http.StatusForbidden || !strings.Contains(string(res.Body), "No account for this identity.") {
 		t.Fatalf("expected 403 no account, got %d: %s", res.Status, res.Body)
 	}
-	if n, _ := srv.App.CountRecords(migrations.Users); n != 0 {
+	if n, _ := srv.App.CountRecords(users.Collection); n != 0 {
 		t.Fatalf("expected no account to be created, got %d", n)
 	}
 }
@@ -164,12 +166,12 @@ func TestOIDCSignInOpenRegistrationCreatesAccount(t *testing.T) {
 	if res.Status != http.StatusOK {
 		t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 	}
-	u, err := srv.App.FindAuthRecordByEmail(migrations.Users, "new@example.com")
+	u, err := srv.App.FindAuthRecordByEmail(users.Collection, "new@example.com")
 	if err != nil {
 		t.Fatalf("expected the account to be created: %v", err)
 	}
-	if !u.Verified() || u.GetInt(migrations.FieldCycleLength) != 28 || u.GetString(migrations.FieldTimezone) != "UTC" ||
-		u.GetString(migrations.FieldName) != "New Person" || u.GetBool(migrations.FieldMFA) {
+	if !u.Verified() || u.GetInt(users.FieldCycleLength) != 28 || u.GetString(users.FieldTimezone) != "UTC" ||
+		u.GetString(users.FieldName) != "New Person" || u.GetBool(users.FieldMFA) {
 		t.Fatalf("expected a verified account with profile defaults, got %v", u.PublicExport())
 	}
 }
@@ -195,12 +197,12 @@ func TestOIDCDiscoveryRefusesIssuerMismatch(t *testing.T) {
 	cfg.OIDC.IssuerURL = strings.Replace(m.Issuer(), "127.0.0.1", "localhost", 1)
 	app := apptest.NewApp(t, cfg)
 
-	err := hooks.SyncOIDC(context.Background(), app, cfg)
+	err := settings.SyncOIDC(context.Background(), app, cfg)
 	if !errors.Is(err, oidc.ErrIssuerMismatch) {
 		t.Fatalf("expected ErrIssuerMismatch, got %v", err)
 	}
-	users, _ := app.FindCollectionByNameOrId(migrations.Users)
-	if _, ok := users.OAuth2.GetProviderConfig(hooks.OIDCProviderName); ok {
+	col, _ := app.FindCollectionByNameOrId(users.Collection)
+	if _, ok := col.OAuth2.GetProviderConfig(users.OIDCProvider); ok {
 		t.Fatal("expected no provider to be stored after an issuer mismatch")
 	}
 }
@@ -210,18 +212,18 @@ func TestOIDCUnreachableIssuerKeepsStoredProvider(t *testing.T) {
 	m := startProvider(t)
 	cfg := oidcConfig(t, m, false)
 	app := apptest.NewApp(t, cfg)
-	if err := hooks.SyncOIDC(context.Background(), app, cfg); err != nil {
+	if err := settings.SyncOIDC(context.Background(), app, cfg); err != nil {
 		t.Fatalf("first discovery: %v", err)
 	}
 	if err := m.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
 	cfg.OIDC.ClientSecret = "rotated-secret"
-	if err := hooks.SyncOIDC(context.Background(), app, cfg); err == nil {
+	if err := settings.SyncOIDC(context.Background(), app, cfg); err == nil {
 		t.Fatal("expected discovery to fail against a stopped issuer")
 	}
-	users, _ := app.FindCollectionByNameOrId(migrations.Users)
-	pc, ok := users.OAuth2.GetProviderConfig(hooks.OIDCProviderName)
+	col, _ := app.FindCollectionByNameOrId(users.Collection)
+	pc, ok := col.OAuth2.GetProviderConfig(users.OIDCProvider)
 	if !ok || pc.TokenURL != m.TokenEndpoint() || pc.ClientSecret != "rotated-secret" {
 		t.Fatalf("expected the stored provider with the new secret, got %+v", pc)
 	}
@@ -242,15 +244,19 @@ func TestOIDCRelinkAfterNewSubject(t *testing.T) {
 	if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "oidc unlink") {
 		t.Fatalf("expected a clear relink error, got %d: %s", res.Status, res.Body)
 	}
-	before, _ := srv.App.FindAuthRecordByEmail(migrations.Users, "ana@example.com")
-	if n, err := hooks.UnlinkOIDC(srv.App, "ana@example.com"); err != nil || n != 1 {
-		t.Fatalf("expected 1 link removed, got %d, %v", n, err)
+	before, _ := srv.App.FindAuthRecordByEmail(users.Collection, "ana@example.com")
+	var out bytes.Buffer
+	cmd := commands.NewOIDCCommand(srv.App, cfg)
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"unlink", "ana@example.com"})
+	if err := cmd.Execute(); err != nil || !strings.Contains(out.String(), "removed 1 OIDC link(s)") {
+		t.Fatalf("expected 1 link removed, got %q, %v", out.String(), err)
 	}
-	after, _ := srv.App.FindAuthRecordByEmail(migrations.Users, "ana@example.com")
+	after, _ := srv.App.FindAuthRecordByEmail(users.Collection, "ana@example.com")
 	if after.TokenKey() == before.TokenKey() {
 		t.Fatal("expected unlinking to end the account's sessions")
 	}
-	if evs := apptest.AuthEvents(t, srv.App, "actor = 'cli' && user = {:u}", map[string]any{"u": after.Id}); len(evs) != 1 {
+	if evs := apptest.AuthEvents(t, srv.App, "method = 'oidc_unlink' && actor = 'cli' && user = {:u}", map[string]any{"u": after.Id}); len(evs) != 1 {
 		t.Fatalf("expected the unlink audited, got %d", len(evs))
 	}
 	m.QueueUser(&mockoidc.MockUser{Subject: "new-sub", Email: "ana@example.com", EmailVerified: true})
@@ -269,7 +275,7 @@ func oidcSignInWith(t *testing.T, srv *apptest.Server, cfg config.Config, header
 	providers, _ := oauth2["providers"].([]any)
 	for _, raw := range providers {
 		m, _ := raw.(map[string]any)
-		if m["name"] == hooks.OIDCProviderName {
+		if m["name"] == users.OIDCProvider {
 			p = provider{Name: "oidc", DisplayName: m["displayName"].(string), State: m["state"].(string),
 				AuthURL: m["authURL"].(string), CodeVerifier: m["codeVerifier"].(string)}
 		}
@@ -335,11 +341,11 @@ func TestOIDCSignUpIgnoresClientCreateData(t *testing.T) {
 	if res.Status != http.StatusOK {
 		t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 	}
-	if _, err := srv.App.FindAuthRecordByEmail(migrations.Users, "ana@example.com"); err == nil {
+	if _, err := srv.App.FindAuthRecordByEmail(users.Collection, "ana@example.com"); err == nil {
 		t.Fatal("expected no account for the client-chosen email")
 	}
-	eve, err := srv.App.FindAuthRecordByEmail(migrations.Users, "eve@example.com")
-	if err != nil || eve.GetInt(migrations.FieldCycleLength) != 28 {
+	eve, err := srv.App.FindAuthRecordByEmail(users.Collection, "eve@example.com")
+	if err != nil || eve.GetInt(users.FieldCycleLength) != 28 {
 		t.Fatalf("expected the provider's email with defaults, got %v", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"phaseflow/internal/apptest"
-	"phaseflow/migrations"
+	"phaseflow/users"
 )
 
 // TestRecordAPICannotBypassProfileRules attacks PocketBase's built-in record API, which stays
@@ -60,9 +60,9 @@ func TestRecordAPICannotBypassProfileRules(t *testing.T) {
 	}
 
 	t.Run("hidden server fields in the body are ignored", func(t *testing.T) {
-		for _, f := range []string{migrations.FieldCalendarTokenHash, migrations.FieldLastNotifiedOn} {
+		for _, f := range []string{users.FieldCalendarTokenHash, users.FieldLastNotifiedOn} {
 			srv.Do(t, "PATCH", "/api/collections/users/records/"+ana.Id, map[string]any{f: "2020-01-01"}, auth)
-			r, _ := srv.App.FindRecordById(migrations.Users, ana.Id)
+			r, _ := srv.App.FindRecordById(users.Collection, ana.Id)
 			if r.GetString(f) != "" {
 				t.Fatalf("expected %s to stay empty, got %q", f, r.GetString(f))
 			}
@@ -84,8 +84,8 @@ func TestRecordAPICannotBypassProfileRules(t *testing.T) {
 	})
 
 	t.Run("profile invariants hold for Go writes too", func(t *testing.T) {
-		r, _ := srv.App.FindRecordById(migrations.Users, bob.Id)
-		r.Set(migrations.FieldTimezone, "Local")
+		r, _ := srv.App.FindRecordById(users.Collection, bob.Id)
+		r.Set(users.FieldTimezone, "Local")
 		if err := srv.App.Save(r); err == nil {
 			t.Fatal("expected the model hook to refuse timezone Local")
 		}
@@ -104,8 +104,8 @@ func TestRegistrationPolicy(t *testing.T) {
 		if res.Status != http.StatusOK {
 			t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 		}
-		u, err := srv.App.FindAuthRecordByEmail(migrations.Users, "new@example.com")
-		if err != nil || u.GetInt(migrations.FieldCycleLength) != 28 || !u.GetBool(migrations.FieldApproved) {
+		u, err := srv.App.FindAuthRecordByEmail(users.Collection, "new@example.com")
+		if err != nil || u.GetInt(users.FieldCycleLength) != 28 || !u.GetBool(users.FieldApproved) {
 			t.Fatalf("expected an approved account with defaults, got %v", err)
 		}
 	})
@@ -114,14 +114,14 @@ func TestRegistrationPolicy(t *testing.T) {
 		cfg := apptest.Config(t)
 		cfg.OpenRegistration = true
 		srv := apptest.Start(t, cfg)
-		for _, f := range []string{migrations.FieldGarminConnected, migrations.FieldApproved, migrations.FieldMFA, "verified"} {
+		for _, f := range []string{users.FieldGarminConnected, users.FieldApproved, users.FieldMFA, "verified"} {
 			res := srv.Do(t, "POST", "/api/collections/users/records", map[string]any{
 				"email": "x@example.com", "password": "long-enough-pass", "passwordConfirm": "long-enough-pass", f: true}, nil)
 			if res.Status != http.StatusBadRequest {
 				t.Fatalf("%s: expected 400, got %d: %s", f, res.Status, res.Body)
 			}
 		}
-		if n, _ := srv.App.CountRecords(migrations.Users); n != 0 {
+		if n, _ := srv.App.CountRecords(users.Collection); n != 0 {
 			t.Fatalf("expected no account, got %d", n)
 		}
 	})
@@ -143,8 +143,8 @@ func TestRegistrationPolicy(t *testing.T) {
 		if got := login(); got != http.StatusForbidden {
 			t.Fatalf("expected 403 before approval, got %d", got)
 		}
-		u, _ := srv.App.FindAuthRecordByEmail(migrations.Users, "new@example.com")
-		u.Set(migrations.FieldApproved, true)
+		u, _ := srv.App.FindAuthRecordByEmail(users.Collection, "new@example.com")
+		u.Set(users.FieldApproved, true)
 		if err := srv.App.Save(u); err != nil {
 			t.Fatal(err)
 		}

@@ -1,8 +1,6 @@
 package migrations
 
 import (
-	"strings"
-
 	"github.com/pocketbase/dbx"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -10,66 +8,48 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"phaseflow/cycle"
+	"phaseflow/users"
 )
-
-// ownerOnlyRule lets a user read and edit only their own record.
-const ownerOnlyRule = "id = @request.auth.id"
-
-// UserWriteRule is the users update rule: the owner may edit their own record through PocketBase's
-// record API but never set a server-owned field. Profile values are checked in a model hook.
-var UserWriteRule = ownerOnlyRule + " && " + notSetRule()
-
-// UserCreateRule is the users create rule when registration is open: anyone may sign up (also
-// through OAuth2), but never with a server-owned field set.
-var UserCreateRule = notSetRule()
-
-func notSetRule() string {
-	parts := make([]string, len(ServerOwnedFields))
-	for i, f := range ServerOwnedFields {
-		parts[i] = "@request.body." + f + ":isset = false"
-	}
-	return strings.Join(parts, " && ")
-}
 
 func init() {
 	m.Register(func(app core.App) error {
-		users, err := app.FindCollectionByNameOrId(Users)
+		col, err := app.FindCollectionByNameOrId(users.Collection)
 		if err != nil {
 			return err
 		}
 		minLen, maxLen := 20.0, 60.0
-		users.Fields.Add(
-			&core.NumberField{Name: FieldCycleLength, Min: &minLen, Max: &maxLen, OnlyInt: true,
+		col.Fields.Add(
+			&core.NumberField{Name: users.FieldCycleLength, Min: &minLen, Max: &maxLen, OnlyInt: true,
 				Help: "Cycle length in days (20-60)."},
-			&core.DateField{Name: FieldLastPeriodDate, Help: "First day of the last period."},
-			&core.TextField{Name: FieldNotificationTime, Pattern: `^([01][0-9]|2[0-3]):[0-5][0-9]$`, Max: 5,
+			&core.DateField{Name: users.FieldLastPeriodDate, Help: "First day of the last period."},
+			&core.TextField{Name: users.FieldNotificationTime, Pattern: `^([01][0-9]|2[0-3]):[0-5][0-9]$`, Max: 5,
 				Help: "Daily reminder time, HH:MM in the user's time zone."},
-			&core.TextField{Name: FieldTimezone, Max: 64, Help: "IANA time zone, e.g. Europe/Berlin."},
-			&core.BoolField{Name: FieldGarminConnected},
-			&core.BoolField{Name: FieldMFA, Help: "The account asks for a second factor at sign-in."},
-			&core.TextField{Name: FieldCalendarTokenHash, Hidden: true, Max: 128},
-			&core.BoolField{Name: FieldApproved, Help: "Set by a superuser when registration approval is on."},
-			&core.TextField{Name: FieldLastNotifiedOn, Hidden: true, Max: 10},
+			&core.TextField{Name: users.FieldTimezone, Max: 64, Help: "IANA time zone, e.g. Europe/Berlin."},
+			&core.BoolField{Name: users.FieldGarminConnected},
+			&core.BoolField{Name: users.FieldMFA, Help: "The account asks for a second factor at sign-in."},
+			&core.TextField{Name: users.FieldCalendarTokenHash, Hidden: true, Max: 128},
+			&core.BoolField{Name: users.FieldApproved, Help: "Set by a superuser when registration approval is on."},
+			&core.TextField{Name: users.FieldLastNotifiedOn, Hidden: true, Max: 10},
 		)
-		users.ListRule = types.Pointer(ownerOnlyRule)
-		users.ViewRule = types.Pointer(ownerOnlyRule)
-		users.UpdateRule = types.Pointer(UserWriteRule)
-		users.DeleteRule = nil // accounts are removed by an operator
-		users.CreateRule = nil // opened at start when OPEN_REGISTRATION=true
+		col.ListRule = types.Pointer(users.OwnerOnlyRule)
+		col.ViewRule = types.Pointer(users.OwnerOnlyRule)
+		col.UpdateRule = types.Pointer(users.UpdateRule)
+		col.DeleteRule = nil // accounts are removed by an operator
+		col.CreateRule = nil // opened at start when OPEN_REGISTRATION=true
 
-		users.PasswordAuth.Enabled = true
-		users.PasswordAuth.IdentityFields = []string{core.FieldNameEmail}
-		users.OTP.Enabled = true
-		users.OTP.Duration = 300
-		users.OTP.Length = 8
-		users.MFA.Enabled = true
-		users.MFA.Rule = DefaultMFARule
-		users.MFA.Duration = 600
-		users.OAuth2.Enabled = true
+		col.PasswordAuth.Enabled = true
+		col.PasswordAuth.IdentityFields = []string{core.FieldNameEmail}
+		col.OTP.Enabled = true
+		col.OTP.Duration = 300
+		col.OTP.Length = 8
+		col.MFA.Enabled = true
+		col.MFA.Rule = users.DefaultMFARule
+		col.MFA.Duration = 600
+		col.OAuth2.Enabled = true
 		// The server does not fetch avatars from the identity provider's URLs.
-		users.OAuth2.MappedFields.AvatarURL = ""
-		users.OAuth2.MappedFields.Name = FieldName
-		if err := app.Save(users); err != nil {
+		col.OAuth2.MappedFields.AvatarURL = ""
+		col.OAuth2.MappedFields.Name = users.FieldName
+		if err := app.Save(col); err != nil {
 			return err
 		}
 
@@ -79,21 +59,21 @@ func init() {
 			Bind(dbx.Params{"length": cycle.DefaultCycleLength, "tz": cycle.DefaultTimezone}).Execute()
 		return err
 	}, func(app core.App) error {
-		users, err := app.FindCollectionByNameOrId(Users)
+		col, err := app.FindCollectionByNameOrId(users.Collection)
 		if err != nil {
 			return err
 		}
-		for _, f := range []string{FieldCycleLength, FieldLastPeriodDate, FieldNotificationTime, FieldTimezone,
-			FieldGarminConnected, FieldMFA, FieldCalendarTokenHash, FieldApproved, FieldLastNotifiedOn} {
-			users.Fields.RemoveByName(f)
+		for _, f := range []string{users.FieldCycleLength, users.FieldLastPeriodDate, users.FieldNotificationTime, users.FieldTimezone,
+			users.FieldGarminConnected, users.FieldMFA, users.FieldCalendarTokenHash, users.FieldApproved, users.FieldLastNotifiedOn} {
+			col.Fields.RemoveByName(f)
 		}
-		users.UpdateRule = types.Pointer(ownerOnlyRule)
-		users.DeleteRule = types.Pointer(ownerOnlyRule)
-		users.CreateRule = types.Pointer("")
-		users.MFA.Enabled = false
-		users.MFA.Rule = ""
-		users.OTP.Enabled = false
-		users.OAuth2.Enabled = false
-		return app.Save(users)
+		col.UpdateRule = types.Pointer(users.OwnerOnlyRule)
+		col.DeleteRule = types.Pointer(users.OwnerOnlyRule)
+		col.CreateRule = types.Pointer("")
+		col.MFA.Enabled = false
+		col.MFA.Rule = ""
+		col.OTP.Enabled = false
+		col.OAuth2.Enabled = false
+		return app.Save(col)
 	})
 }

@@ -4,33 +4,37 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	m "github.com/pocketbase/pocketbase/migrations"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"phaseflow/audit"
+	"phaseflow/users"
 )
 
 func init() {
 	m.Register(func(app core.App) error {
-		users, err := app.FindCollectionByNameOrId(Users)
+		usersCol, err := app.FindCollectionByNameOrId(users.Collection)
 		if err != nil {
 			return err
 		}
-		c := core.NewBaseCollection(AuthEvents)
+		c := core.NewBaseCollection(audit.Collection)
 		c.Fields.Add(
-			&core.SelectField{Name: EventMethod, Required: true, MaxSelect: 1, Values: []string{
-				MethodPassword, MethodOTPRequest, MethodOTP, MethodOAuth2, MethodRefresh, MethodImpersonate,
-				MethodLogoutAll, MethodMFAToggle, MethodFeedToken, MethodCron,
+			&core.SelectField{Name: audit.FieldMethod, Required: true, MaxSelect: 1, Values: []string{
+				// The methods of the first release; later migrations add to them.
+				"password", "otp_request", "otp", "oauth2", "refresh", "impersonate",
+				"logout_all", "mfa_setting", "calendar_token", "cron",
 			}},
-			&core.SelectField{Name: EventOutcome, Required: true, MaxSelect: 1, Values: []string{
-				OutcomeSuccess, OutcomeFailure, OutcomeRateLimited, OutcomeMFARequired,
+			&core.SelectField{Name: audit.FieldOutcome, Required: true, MaxSelect: 1, Values: []string{
+				audit.OutcomeSuccess, audit.OutcomeFailure, audit.OutcomeRateLimited, audit.OutcomeMFARequired,
 			}},
-			&core.TextField{Name: EventReason, Max: 500},
+			&core.TextField{Name: audit.FieldReason, Max: 500},
 			// Deleting a user deletes their sign-in history with them.
-			&core.RelationField{Name: EventUser, CollectionId: users.Id, MaxSelect: 1, CascadeDelete: true},
-			&core.TextField{Name: EventCollection, Max: 100},
-			&core.TextField{Name: EventIdentity, Max: 255, Help: "The identity a sign-in attempt named (email)."},
-			&core.TextField{Name: EventActor, Max: 100, Help: "The superuser id for impersonation."},
-			&core.BoolField{Name: EventSecondFactor},
-			&core.TextField{Name: EventIP, Max: 64},
-			&core.TextField{Name: EventUserAgent, Max: 500},
-			&core.AutodateField{Name: EventCreated, OnCreate: true},
+			&core.RelationField{Name: audit.FieldUser, CollectionId: usersCol.Id, MaxSelect: 1, CascadeDelete: true},
+			&core.TextField{Name: audit.FieldCollection, Max: 100},
+			&core.TextField{Name: audit.FieldIdentity, Max: 255, Help: "The identity a sign-in attempt named (email)."},
+			&core.TextField{Name: audit.FieldActor, Max: 100, Help: "The superuser id for impersonation."},
+			&core.BoolField{Name: audit.FieldSecondFactor},
+			&core.TextField{Name: audit.FieldIP, Max: 64},
+			&core.TextField{Name: audit.FieldUserAgent, Max: 500},
+			&core.AutodateField{Name: audit.FieldCreated, OnCreate: true},
 		)
 		// A user sees their own history; nobody but the server writes it.
 		c.ListRule = types.Pointer("@request.auth.id != '' && user = @request.auth.id")
@@ -39,7 +43,7 @@ func init() {
 		c.AddIndex("idx_auth_events_user", false, "user, created", "")
 		return app.Save(c)
 	}, func(app core.App) error {
-		c, err := app.FindCollectionByNameOrId(AuthEvents)
+		c, err := app.FindCollectionByNameOrId(audit.Collection)
 		if err != nil {
 			return err
 		}

@@ -1,15 +1,17 @@
 package migrations_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
-	"phaseflow/migrations"
+	"phaseflow/audit"
+	"phaseflow/users"
 )
 
-var appMigrationFiles = []string{"1763769600_users_profile.go", "1763769700_auth_events.go"}
+var appMigrationFiles = []string{"1763769600_users_profile.go", "1763769700_auth_events.go", "1764547200_audit_methods.go"}
 
 func applied(t *testing.T, app core.App) map[string]bool {
 	t.Helper()
@@ -26,11 +28,11 @@ func applied(t *testing.T, app core.App) map[string]bool {
 
 func usersFields(t *testing.T, app core.App) []string {
 	t.Helper()
-	users, err := app.FindCollectionByNameOrId(migrations.Users)
+	col, err := app.FindCollectionByNameOrId(users.Collection)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return users.Fields.FieldNames()
+	return col.Fields.FieldNames()
 }
 
 func TestMigrationsApplyToAFreshDataDir(t *testing.T) {
@@ -47,26 +49,26 @@ func TestMigrationsApplyToAFreshDataDir(t *testing.T) {
 			t.Fatalf("expected %s to be applied, got %v", f, done)
 		}
 	}
-	users, _ := app.FindCollectionByNameOrId(migrations.Users)
-	for _, name := range []string{migrations.FieldCycleLength, migrations.FieldLastPeriodDate, migrations.FieldNotificationTime,
-		migrations.FieldTimezone, migrations.FieldGarminConnected, migrations.FieldMFA, migrations.FieldCalendarTokenHash, migrations.FieldApproved} {
-		if users.Fields.GetByName(name) == nil {
+	col, _ := app.FindCollectionByNameOrId(users.Collection)
+	for _, name := range []string{users.FieldCycleLength, users.FieldLastPeriodDate, users.FieldNotificationTime,
+		users.FieldTimezone, users.FieldGarminConnected, users.FieldMFA, users.FieldCalendarTokenHash, users.FieldApproved} {
+		if col.Fields.GetByName(name) == nil {
 			t.Fatalf("expected users.%s", name)
 		}
 	}
-	if f := users.Fields.GetByName(migrations.FieldCalendarTokenHash); !f.GetHidden() {
+	if f := col.Fields.GetByName(users.FieldCalendarTokenHash); !f.GetHidden() {
 		t.Fatal("expected calendarTokenHash to be hidden")
 	}
-	if !users.PasswordAuth.Enabled || !users.OTP.Enabled || !users.MFA.Enabled || !users.OAuth2.Enabled {
+	if !col.PasswordAuth.Enabled || !col.OTP.Enabled || !col.MFA.Enabled || !col.OAuth2.Enabled {
 		t.Fatal("expected password, OTP, MFA and OAuth2 on")
 	}
-	if users.MFA.Rule != migrations.DefaultMFARule {
-		t.Fatalf("expected the default MFA rule, got %q", users.MFA.Rule)
+	if col.MFA.Rule != users.DefaultMFARule {
+		t.Fatalf("expected the default MFA rule, got %q", col.MFA.Rule)
 	}
-	if users.CreateRule != nil || users.DeleteRule != nil || users.UpdateRule == nil || *users.UpdateRule != migrations.UserWriteRule {
+	if col.CreateRule != nil || col.DeleteRule != nil || col.UpdateRule == nil || *col.UpdateRule != users.UpdateRule {
 		t.Fatal("expected closed sign-up, no self-delete and the locked-down update rule")
 	}
-	events, err := app.FindCollectionByNameOrId(migrations.AuthEvents)
+	events, err := app.FindCollectionByNameOrId(audit.Collection)
 	if err != nil {
 		t.Fatalf("expected auth_events: %v", err)
 	}
@@ -108,17 +110,34 @@ func TestMigrationsAreReversible(t *testing.T) {
 	if err != nil || len(reverted) != len(appMigrationFiles) {
 		t.Fatalf("expected %d reverted, got %v, %v", len(appMigrationFiles), reverted, err)
 	}
-	if _, err := app.FindCollectionByNameOrId(migrations.AuthEvents); err == nil {
+	if _, err := app.FindCollectionByNameOrId(audit.Collection); err == nil {
 		t.Fatal("expected auth_events to be gone")
 	}
-	users, _ := app.FindCollectionByNameOrId(migrations.Users)
-	if users.Fields.GetByName(migrations.FieldCycleLength) != nil {
+	col, _ := app.FindCollectionByNameOrId(users.Collection)
+	if col.Fields.GetByName(users.FieldCycleLength) != nil {
 		t.Fatal("expected the profile fields to be gone")
 	}
 	if _, err := runner.Up(); err != nil {
 		t.Fatalf("re-applying after down: %v", err)
 	}
-	if _, err := app.FindCollectionByNameOrId(migrations.AuthEvents); err != nil {
+	if _, err := app.FindCollectionByNameOrId(audit.Collection); err != nil {
 		t.Fatal("expected auth_events again")
+	}
+}
+
+func TestAuditMethodsMatchTheCode(t *testing.T) {
+	t.Parallel()
+	app, err := tests.NewTestApp(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Cleanup()
+	col, err := app.FindCollectionByNameOrId(audit.Collection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := col.Fields.GetByName(audit.FieldMethod).(*core.SelectField)
+	if f == nil || !slices.Equal(f.Values, audit.Methods) {
+		t.Fatalf("expected the method values %v, got %v", audit.Methods, f)
 	}
 }

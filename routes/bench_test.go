@@ -10,7 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"phaseflow/internal/apptest"
-	"phaseflow/migrations"
+	"phaseflow/users"
 )
 
 // benchMux builds the real router once, with one user who has a profile and a feed.
@@ -18,7 +18,7 @@ func benchMux(b *testing.B) (http.Handler, *core.Record, string, string) {
 	b.Helper()
 	app := apptest.NewApp(b, apptest.Config(b))
 	user := apptest.CreateUser(b, app, "ana@example.com", func(r *core.Record) {
-		r.Set(migrations.FieldLastPeriodDate, "2026-11-01 00:00:00.000Z")
+		r.Set(users.FieldLastPeriodDate, "2026-11-01 00:00:00.000Z")
 	})
 	// Rate limiting would turn a benchmark loop into 429s; measure the handlers.
 	app.Settings().RateLimits.Enabled = false

@@ -12,8 +12,8 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"phaseflow/internal/apptest"
-	"phaseflow/migrations"
 	"phaseflow/routes"
+	"phaseflow/users"
 )
 
 func createFeed(t *testing.T, srv *apptest.Server, user *core.Record) string {
@@ -29,8 +29,8 @@ func createFeed(t *testing.T, srv *apptest.Server, user *core.Record) string {
 func TestCalendarFeed(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
-	last := time.Now().UTC().AddDate(0, 0, -3).Format("2006-01-02")
-	withPeriod := func(r *core.Record) { r.Set(migrations.FieldLastPeriodDate, last+" 00:00:00.000Z") }
+	last := time.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)
+	withPeriod := func(r *core.Record) { r.Set(users.FieldLastPeriodDate, last+" 00:00:00.000Z") }
 	ana := apptest.CreateUser(t, srv.App, "ana@example.com", withPeriod)
 	bob := apptest.CreateUser(t, srv.App, "bob@example.com", withPeriod)
 
@@ -42,8 +42,8 @@ func TestCalendarFeed(t *testing.T) {
 		if !strings.HasPrefix(feedURL, "http://127.0.0.1:8090/api/calendar/"+ana.Id+"/") || len(token) != 43 {
 			t.Fatalf("unexpected feed URL %q", feedURL)
 		}
-		r, _ := srv.App.FindRecordById(migrations.Users, ana.Id)
-		if h := r.GetString(migrations.FieldCalendarTokenHash); h == "" || strings.Contains(h, token) {
+		r, _ := srv.App.FindRecordById(users.Collection, ana.Id)
+		if h := r.GetString(users.FieldCalendarTokenHash); h == "" || strings.Contains(h, token) {
 			t.Fatalf("expected a hash, not the token, got %q", h)
 		}
 		state := srv.Do(t, "GET", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, ana)})
@@ -122,7 +122,7 @@ func TestCalendarFeed(t *testing.T) {
 		if res := srv.Do(t, "GET", path, nil, nil); res.Status != http.StatusOK {
 			t.Fatalf("expected the feed to keep working after logout-all, got %d", res.Status)
 		}
-		fresh, _ := srv.App.FindRecordById(migrations.Users, ana.Id)
+		fresh, _ := srv.App.FindRecordById(users.Collection, ana.Id)
 		fresh.SetPassword("another-long-password")
 		if err := srv.App.Save(fresh); err != nil {
 			t.Fatal(err)
@@ -132,7 +132,7 @@ func TestCalendarFeed(t *testing.T) {
 		}
 	})
 	t.Run("A cannot revoke B's feed; revoking A's own ends it", func(t *testing.T) {
-		fresh, _ := srv.App.FindRecordById(migrations.Users, ana.Id)
+		fresh, _ := srv.App.FindRecordById(users.Collection, ana.Id)
 		res := srv.Do(t, "DELETE", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, fresh)})
 		if res.Status != http.StatusNoContent {
 			t.Fatalf("expected 204, got %d", res.Status)
@@ -163,14 +163,14 @@ func TestCalendarFeed(t *testing.T) {
 	t.Run("verifying an account ends a feed made before", func(t *testing.T) {
 		eve := apptest.CreateUser(t, srv.App, "eve2@example.com", func(r *core.Record) {
 			r.SetVerified(false)
-			r.Set(migrations.FieldCalendarTokenHash, strings.Repeat("a", 64))
+			r.Set(users.FieldCalendarTokenHash, strings.Repeat("a", 64))
 		})
 		eve.SetVerified(true)
 		if err := srv.App.Save(eve); err != nil {
 			t.Fatal(err)
 		}
-		fresh, _ := srv.App.FindRecordById(migrations.Users, eve.Id)
-		if fresh.GetString(migrations.FieldCalendarTokenHash) != "" {
+		fresh, _ := srv.App.FindRecordById(users.Collection, eve.Id)
+		if fresh.GetString(users.FieldCalendarTokenHash) != "" {
 			t.Fatal("expected the feed hash to be cleared on verification")
 		}
 	})

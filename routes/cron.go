@@ -11,9 +11,9 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"phaseflow/audit"
 	"phaseflow/config"
-	"phaseflow/hooks"
-	"phaseflow/migrations"
+	"phaseflow/jobs"
 )
 
 func bindCron(se *core.ServeEvent, cfg config.Config) {
@@ -34,42 +34,24 @@ func cronAuthorized(header, secret string) bool {
 }
 
 // cronRun runs a scheduled job now. Without CRON_SECRET the endpoint is disabled (fail closed).
+// Refused triggers are audited once per IP per minute, as anyone can send them.
 func cronRun(e *core.RequestEvent, cfg config.Config) error {
 	job := e.Request.PathValue("job")
 	if cfg.CronSecret == "" {
 		return e.Error(http.StatusServiceUnavailable, "Cron endpoints are disabled because CRON_SECRET is not set.", nil)
 	}
 	if !cronAuthorized(e.Request.Header.Get("Authorization"), cfg.CronSecret) {
-		cronAudit(e, migrations.OutcomeFailure, "Missing or wrong cron secret for job "+truncate(job, 40)+".")
+		audit.Request(e, audit.MethodCron, audit.OutcomeFailure, "Missing or wrong cron secret for job "+audit.Truncate(job, 40)+".")
 		return e.UnauthorizedError("Missing or wrong cron secret.", nil)
 	}
-	res, err := hooks.RunJob(e.App, cfg, job, time.Now())
-	if errors.Is(err, hooks.ErrUnknownJob) {
-		return e.NotFoundError(fmt.Sprintf("Unknown job; known jobs: %s.", strings.Join(hooks.JobNames(), ", ")), nil)
+	res, err := jobs.Run(e.App, cfg, job, time.Now())
+	if errors.Is(err, jobs.ErrUnknown) {
+		return e.NotFoundError(fmt.Sprintf("Unknown job; known jobs: %s.", strings.Join(jobs.Names(), ", ")), nil)
 	}
 	if err != nil {
-		cronAudit(e, migrations.OutcomeFailure, "Job "+job+" failed.")
+		audit.Request(e, audit.MethodCron, audit.OutcomeFailure, "Job "+job+" failed.")
 		return e.InternalServerError("The job failed; see the server log.", err)
 	}
-	cronAudit(e, migrations.OutcomeSuccess, fmt.Sprintf("Job %s: processed %d, sent %d.", job, res.Processed, res.Sent))
+	audit.Request(e, audit.MethodCron, audit.OutcomeSuccess, fmt.Sprintf("Job %s: processed %d, sent %d.", job, res.Processed, res.Sent))
 	return e.JSON(http.StatusOK, res)
-}
-
-// cronAudit records a trigger; refused ones are throttled per IP, as anyone can send them.
-func cronAudit(e *core.RequestEvent, outcome, reason string) {
-	record := hooks.RecordAuthEvent
-	if outcome == migrations.OutcomeFailure {
-		record = hooks.RecordThrottledAuthEvent
-	}
-	if err := record(e.App, hooks.NewAuthEvent(e, migrations.MethodCron, outcome, reason)); err != nil {
-		e.App.Logger().Error("Failed to record a cron trigger", "error", err.Error())
-	}
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return strings.ToValidUTF8(s[:n], "")
-	}
-	return s
 }

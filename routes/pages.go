@@ -17,8 +17,8 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"phaseflow/config"
-	"phaseflow/migrations"
 	pbpublic "phaseflow/pb_public"
+	"phaseflow/users"
 )
 
 // SessionCookie is the cookie the front end mirrors the auth token into. It holds only the raw
@@ -207,7 +207,7 @@ func pageSession(e *core.RequestEvent) (*core.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if record.Collection().Name != migrations.Users {
+	if record.Collection().Name != users.Collection {
 		return nil, errors.New("the session cookie is not a users token")
 	}
 	return record, nil

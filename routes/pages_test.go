@@ -1,8 +1,6 @@
 package routes_test
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,27 +21,6 @@ func cookieHeader(token string) map[string]string {
 	return map[string]string{"Cookie": routes.SessionCookie + "=" + token}
 }
 
-// tamper changes the token's payload (its expiry) and keeps the original signature.
-func tamper(t *testing.T, token string) string {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("expected a JWT, got %q", token)
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(raw, &claims); err != nil {
-		t.Fatal(err)
-	}
-	claims["exp"] = time.Now().Add(365 * 24 * time.Hour).Unix()
-	raw, _ = json.Marshal(claims)
-	parts[1] = base64.RawURLEncoding.EncodeToString(raw)
-	return strings.Join(parts, ".")
-}
-
 func authClaims(u *core.Record) map[string]any {
 	return map[string]any{
 		core.TokenClaimType:         core.TokenTypeAuth,
@@ -58,16 +35,11 @@ func TestPageGuard(t *testing.T) {
 	srv := apptest.Start(t, apptest.Config(t))
 	user := apptest.CreateUser(t, srv.App, "guard@example.com")
 	valid := apptest.Token(t, user)
-	signingKey := user.TokenKey() + user.Collection().AuthToken.Secret
-
 	forged, err := security.NewJWT(authClaims(user), "not-the-signing-key-of-this-user", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired, err := security.NewJWT(authClaims(user), signingKey, -time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	expired := apptest.SignToken(t, user, -time.Minute, nil)
 	verificationClaims := authClaims(user)
 	verificationClaims[core.TokenClaimType] = core.TokenTypeVerification
 	verification, err := security.NewJWT(verificationClaims, user.TokenKey()+user.Collection().VerificationToken.Secret, time.Hour)
@@ -92,7 +64,7 @@ func TestPageGuard(t *testing.T) {
 		{"a cookie that is no token redirects", "/settings", "not-a-token", "/login?next=/settings"},
 		{"a forged token redirects", "/settings", forged, "/login?next=/settings"},
 		{"an expired token redirects", "/settings", expired, "/login?next=/settings"},
-		{"a tampered token redirects", "/settings", tamper(t, valid), "/login?next=/settings"},
+		{"a tampered token redirects", "/settings", apptest.ForgeClaim(t, valid, "exp", time.Now().Add(365*24*time.Hour).Unix()), "/login?next=/settings"},
 		{"a verification token is not a session", "/settings", verification, "/login?next=/settings"},
 		{"a superuser token is not a page session", "/settings", superuserToken, "/login?next=/settings"},
 		{"the SDK's JSON cookie format is not accepted: the cookie holds the raw token", "/settings", sdkStyle, "/login?next=/settings"},

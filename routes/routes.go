@@ -1,5 +1,6 @@
 // Package routes binds PhaseFlow's HTTP routes to PocketBase's router. Handlers are thin: parse,
-// call the domain (cycle), save, respond.
+// call the domain, save, respond; errors leave the domain as values and are mapped to HTTP
+// answers here.
 package routes
 
 import (
@@ -10,16 +11,22 @@ import (
 	"phaseflow/config"
 )
 
-// Register binds every PhaseFlow route. It is called by main and by tests.
+// Register binds every PhaseFlow route and global middleware. It is called by main and by tests.
 func Register(app core.App, cfg config.Config) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		bindFeedRedaction(se)
-		bindAPIFallback(se)
-		bindUserProfile(se, cfg)
-		bindUserSecurity(se, cfg)
+		bindMiddlewares(se)
+
+		// Everything under /api/user is the signed-in user's own: header token, users only.
+		user := se.Router.Group("/api/user")
+		user.BindFunc(requireUser)
+		bindUserProfile(user)
+		bindUserSecurity(user)
+		bindUserCalendarToken(user, cfg)
+
 		bindCalendarFeed(se, cfg)
 		bindCron(se, cfg)
 		bindPages(se, cfg)
+		bindAPIFallback(se)
 		return se.Next()
 	})
 }

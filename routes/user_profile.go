@@ -8,25 +8,17 @@ import (
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 
-	"phaseflow/config"
 	"phaseflow/cycle"
-	"phaseflow/hooks"
+	"phaseflow/users"
 )
 
 // maxProfileBody bounds PATCH /api/user bodies; a valid one is well under 200 bytes.
 const maxProfileBody = 4 << 10
 
-// Profile is the /api/user contract.
-type Profile struct {
-	ID               string  `json:"id"`
-	Email            string  `json:"email"`
-	GarminConnected  bool    `json:"garminConnected"`
-	CycleLength      int     `json:"cycleLength"`
-	LastPeriodDate   *string `json:"lastPeriodDate"`
-	NotificationTime string  `json:"notificationTime"`
-	Timezone         string  `json:"timezone"`
-}
+// msgInvalidProfile heads every refused profile update.
+const msgInvalidProfile = "Invalid profile update."
 
 // CycleStatus is the /api/user/cycle response: today's position in the cycle, in the user's zone.
 type CycleStatus struct {
@@ -36,35 +28,18 @@ type CycleStatus struct {
 	NextPeriod *string `json:"nextPeriod"`
 }
 
-func bindUserProfile(se *core.ServeEvent, cfg config.Config) {
-	g := se.Router.Group("/api/user")
-	g.BindFunc(requireUser)
+func bindUserProfile(g *router.RouterGroup[*core.RequestEvent]) {
 	g.GET("", userView)
 	g.PATCH("", userUpdate).Bind(apis.BodyLimit(maxProfileBody))
 	g.GET("/cycle", userCycle)
 }
 
-func profileResponse(r *core.Record) Profile {
-	p := hooks.ProfileFromRecord(r)
-	out := Profile{
-		ID:               r.Id,
-		Email:            r.Email(),
-		GarminConnected:  r.GetBool("garminConnected"),
-		CycleLength:      p.CycleLength,
-		NotificationTime: p.NotificationTime,
-		Timezone:         p.Timezone,
-	}
-	if p.LastPeriodDate != nil {
-		s := p.LastPeriodDate.String()
-		out.LastPeriodDate = &s
-	}
-	return out
-}
-
 func userView(e *core.RequestEvent) error {
-	return e.JSON(http.StatusOK, profileResponse(e.Auth))
+	return e.JSON(http.StatusOK, users.ProfileOf(e.Auth))
 }
 
+// userUpdate applies a partial profile update. The body's syntax is checked here; the values are
+// checked once, where every write of the record passes (users.Validate).
 func userUpdate(e *core.RequestEvent) error {
 	body, err := io.ReadAll(e.Request.Body)
 	if errors.Is(err, apis.ErrRequestEntityTooLarge) {
@@ -75,24 +50,20 @@ func userUpdate(e *core.RequestEvent) error {
 	}
 	patch, errs := cycle.ParsePatch(body)
 	if len(errs) > 0 {
-		return e.BadRequestError("Invalid profile update.", hooks.ValidationErrors(errs))
+		return e.BadRequestError(msgInvalidProfile, users.ValidationErrors(errs))
 	}
-	record, err := updateUser(e, "Failed to save the profile.", func(fresh *core.Record) error {
-		updated, errs := hooks.ProfileFromRecord(fresh).Apply(patch, time.Now())
-		if len(errs) > 0 {
-			return e.BadRequestError("Invalid profile update.", hooks.ValidationErrors(errs))
-		}
-		hooks.ProfileToRecord(updated, fresh)
+	record, err := users.Update(e.App, e.Auth, func(fresh *core.Record) error {
+		users.SetCycle(fresh, users.Cycle(fresh).Apply(patch))
 		return nil
 	})
 	if err != nil {
-		return err
+		return writeError(e, msgInvalidProfile, err)
 	}
-	return e.JSON(http.StatusOK, profileResponse(record))
+	return e.JSON(http.StatusOK, users.ProfileOf(record))
 }
 
 func userCycle(e *core.RequestEvent) error {
-	p := hooks.ProfileFromRecord(e.Auth)
+	p := users.Cycle(e.Auth)
 	today, err := cycle.Today(time.Now(), p.Timezone)
 	if err != nil {
 		return e.InternalServerError("", err)

@@ -10,7 +10,7 @@ import (
 
 	"phaseflow/cycle"
 	"phaseflow/internal/apptest"
-	"phaseflow/migrations"
+	"phaseflow/users"
 )
 
 // profileKeys is the exact /api/user contract.
@@ -20,8 +20,8 @@ func TestUserView(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
 	ana := apptest.CreateUser(t, srv.App, "ana@example.com", func(r *core.Record) {
-		r.Set(migrations.FieldLastPeriodDate, "2026-11-01 00:00:00.000Z")
-		r.Set(migrations.FieldTimezone, "Europe/Berlin")
+		r.Set(users.FieldLastPeriodDate, "2026-11-01 00:00:00.000Z")
+		r.Set(users.FieldTimezone, "Europe/Berlin")
 	})
 	superuser := apptest.CreateSuperuser(t, srv.App, "root@example.com")
 
@@ -62,7 +62,7 @@ func TestUserView(t *testing.T) {
 		{"no token", nil, 401},
 		{"a garbage token", map[string]string{"Authorization": "not-a-token"}, 401},
 		{"a tampered token", map[string]string{"Authorization": apptest.Token(t, ana) + "x"}, 401},
-		{"an expired token", map[string]string{"Authorization": signToken(t, ana, -time.Minute)}, 401},
+		{"an expired token", map[string]string{"Authorization": apptest.SignToken(t, ana, -time.Minute, nil)}, 401},
 		{"the pb_auth cookie alone", map[string]string{"Cookie": "pb_auth=" + apptest.Token(t, ana)}, 401},
 		{"a superuser token", map[string]string{"Authorization": apptest.Token(t, superuser)}, 403},
 	}
@@ -107,7 +107,7 @@ func TestUserUpdate(t *testing.T) {
 		}
 	})
 
-	tomorrow := time.Now().UTC().AddDate(0, 0, 2).Format("2006-01-02")
+	tomorrow := time.Now().UTC().AddDate(0, 0, 2).Format(time.DateOnly)
 	refused := []struct {
 		name, body, field string
 		status            int
@@ -119,6 +119,9 @@ func TestUserUpdate(t *testing.T) {
 		{"an impossible date", `{"lastPeriodDate":"2026-02-30"}`, "lastPeriodDate", 400},
 		{"a future date", `{"lastPeriodDate":"` + tomorrow + `"}`, "lastPeriodDate", 400},
 		{"a date with a time", `{"lastPeriodDate":"2026-11-01T00:00:00Z"}`, "lastPeriodDate", 400},
+		// PocketBase stores the zero time as an empty date: it would be cleared, not stored.
+		{"the year 0001", `{"lastPeriodDate":"0001-01-01"}`, "lastPeriodDate", 400},
+		{"a date before 1900", `{"lastPeriodDate":"1899-12-31"}`, "lastPeriodDate", 400},
 		{"notificationTime 24:00", `{"notificationTime":"24:00"}`, "notificationTime", 400},
 		{"notificationTime 7:30", `{"notificationTime":"7:30"}`, "notificationTime", 400},
 		{"an unknown zone", `{"timezone":"Europe/Atlantis"}`, "timezone", 400},
@@ -176,9 +179,9 @@ func TestUserUpdate(t *testing.T) {
 		if res.Status != http.StatusOK {
 			t.Fatalf("expected 200, got %d", res.Status)
 		}
-		b, _ := srv.App.FindRecordById(migrations.Users, bob.Id)
-		if b.GetInt(migrations.FieldCycleLength) != cycle.DefaultCycleLength {
-			t.Fatalf("bob changed: %d", b.GetInt(migrations.FieldCycleLength))
+		b, _ := srv.App.FindRecordById(users.Collection, bob.Id)
+		if b.GetInt(users.FieldCycleLength) != cycle.DefaultCycleLength {
+			t.Fatalf("bob changed: %d", b.GetInt(users.FieldCycleLength))
 		}
 	})
 }
@@ -187,13 +190,13 @@ func TestUserCycle(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
 	today := time.Now().In(mustZone(t, "Pacific/Auckland"))
-	last := today.AddDate(0, 0, -9).Format("2006-01-02")
+	last := today.AddDate(0, 0, -9).Format(time.DateOnly)
 	ana := apptest.CreateUser(t, srv.App, "ana@example.com", func(r *core.Record) {
-		r.Set(migrations.FieldLastPeriodDate, last+" 00:00:00.000Z")
-		r.Set(migrations.FieldTimezone, "Pacific/Auckland")
+		r.Set(users.FieldLastPeriodDate, last+" 00:00:00.000Z")
+		r.Set(users.FieldTimezone, "Pacific/Auckland")
 	})
 	res := srv.Do(t, "GET", "/api/user/cycle", nil, map[string]string{"Authorization": apptest.Token(t, ana)})
-	want := `{"date":"` + today.Format("2006-01-02") + `","cycleDay":10,"phase":"follicular","nextPeriod":"` + today.AddDate(0, 0, 19).Format("2006-01-02") + `"}`
+	want := `{"date":"` + today.Format(time.DateOnly) + `","cycleDay":10,"phase":"follicular","nextPeriod":"` + today.AddDate(0, 0, 19).Format(time.DateOnly) + `"}`
 	if res.Status != http.StatusOK || string(res.Body) != want {
 		t.Fatalf("expected %s, got %d: %s", want, res.Status, res.Body)
 	}

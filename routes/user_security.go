@@ -8,14 +8,12 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
+	"github.com/pocketbase/pocketbase/tools/types"
 
-	"phaseflow/config"
-	"phaseflow/hooks"
-	"phaseflow/migrations"
+	"phaseflow/audit"
+	"phaseflow/users"
 )
-
-// RecentSignIn is how recent a sign-in must be to turn the second factor off without a password.
-const RecentSignIn = 10 * time.Minute
 
 // maxSmallBody bounds the JSON bodies of the small security endpoints.
 const maxSmallBody = 1 << 10
@@ -26,37 +24,23 @@ type MFAState struct {
 	Available bool `json:"available"`
 }
 
-func bindUserSecurity(se *core.ServeEvent, cfg config.Config) {
-	g := se.Router.Group("/api/user")
-	g.BindFunc(requireUser)
+func bindUserSecurity(g *router.RouterGroup[*core.RequestEvent]) {
 	g.POST("/logout-all", userLogoutAll)
 	g.GET("/mfa", userMFAView)
 	g.POST("/mfa", userMFAUpdate).Bind(apis.BodyLimit(maxSmallBody))
 }
 
-// audit records a security action of the signed-in user; a failure to audit is logged, not
-// returned, because the action itself already happened.
-func audit(e *core.RequestEvent, method, outcome, reason string) {
-	ev := hooks.NewAuthEvent(e, method, outcome, reason)
-	ev.UserID = e.Auth.Id
-	ev.Collection = migrations.Users
-	ev.Identity = e.Auth.Email()
-	if err := hooks.RecordAuthEvent(e.App, ev); err != nil {
-		e.App.Logger().Error("Failed to record an auth event", "method", method, "error", err.Error())
-	}
-}
-
 // userLogoutAll rotates the token key: every token of the user, including the caller's, stops
 // working at once. The calendar feed has its own token and keeps working.
 func userLogoutAll(e *core.RequestEvent) error {
-	_, err := updateUser(e, "Failed to sign out everywhere.", func(fresh *core.Record) error {
+	_, err := users.Update(e.App, e.Auth, func(fresh *core.Record) error {
 		fresh.RefreshTokenKey()
 		return nil
 	})
 	if err != nil {
-		return err
+		return writeError(e, "Failed to sign out everywhere.", err)
 	}
-	audit(e, migrations.MethodLogoutAll, migrations.OutcomeSuccess, "Signed out of all devices.")
+	audit.Request(e, audit.MethodLogoutAll, audit.OutcomeSuccess, "Signed out of all devices.")
 	return e.NoContent(http.StatusNoContent)
 }
 
@@ -65,7 +49,7 @@ func mfaAvailable(e *core.RequestEvent) bool {
 }
 
 func userMFAView(e *core.RequestEvent) error {
-	return e.JSON(http.StatusOK, MFAState{Enabled: e.Auth.GetBool(migrations.FieldMFA), Available: mfaAvailable(e)})
+	return e.JSON(http.StatusOK, MFAState{Enabled: e.Auth.GetBool(users.FieldMFA), Available: mfaAvailable(e)})
 }
 
 // mfaRequest is the POST /api/user/mfa body.
@@ -75,7 +59,7 @@ type mfaRequest struct {
 }
 
 // userMFAUpdate turns the account's second factor on or off. Turning it on needs only a valid
-// token; turning it off needs proof of presence: a sign-in within RecentSignIn (the token's
+// token; turning it off needs proof of presence: a sign-in within users.RecentSignIn (the token's
 // authTime, kept across refreshes) or the current password.
 func userMFAUpdate(e *core.RequestEvent) error {
 	var in mfaRequest
@@ -91,21 +75,21 @@ func userMFAUpdate(e *core.RequestEvent) error {
 		return e.TooManyRequestsError("Too many failed attempts to turn the second factor off; try again in 15 minutes.", nil)
 	}
 	if !*in.Enabled && !presenceProven(e, in.Password) {
-		audit(e, migrations.MethodMFAToggle, migrations.OutcomeFailure, "Turning off the second factor without proof of presence.")
+		audit.Request(e, audit.MethodMFASetting, audit.OutcomeFailure, "Turning off the second factor without proof of presence.")
 		return e.ForbiddenError("Confirm it is you: sign in again or enter your current password to turn the second factor off.", nil)
 	}
-	_, err := updateUser(e, "Failed to change the second factor.", func(fresh *core.Record) error {
-		fresh.Set(migrations.FieldMFA, *in.Enabled)
+	_, err := users.Update(e.App, e.Auth, func(fresh *core.Record) error {
+		fresh.Set(users.FieldMFA, *in.Enabled)
 		return nil
 	})
 	if err != nil {
-		return err
+		return writeError(e, "Failed to change the second factor.", err)
 	}
 	reason := "Second factor turned off."
 	if *in.Enabled {
 		reason = "Second factor turned on."
 	}
-	audit(e, migrations.MethodMFAToggle, migrations.OutcomeSuccess, reason)
+	audit.Request(e, audit.MethodMFASetting, audit.OutcomeSuccess, reason)
 	return e.JSON(http.StatusOK, MFAState{Enabled: *in.Enabled, Available: mfaAvailable(e)})
 }
 
@@ -113,10 +97,10 @@ func userMFAUpdate(e *core.RequestEvent) error {
 const maxMFAFailures = 5
 
 func recentMFAFailures(e *core.RequestEvent) int {
-	since := time.Now().UTC().Add(-15 * time.Minute).Format("2006-01-02 15:04:05.000Z")
-	n, err := e.App.CountRecords(migrations.AuthEvents, dbx.HashExp{
-		migrations.EventUser: e.Auth.Id, migrations.EventMethod: migrations.MethodMFAToggle, migrations.EventOutcome: migrations.OutcomeFailure,
-	}, dbx.NewExp("[[created]] >= {:since}", dbx.Params{"since": since}))
+	since := time.Now().UTC().Add(-15 * time.Minute).Format(types.DefaultDateLayout)
+	n, err := e.App.CountRecords(audit.Collection, dbx.HashExp{
+		audit.FieldUser: e.Auth.Id, audit.FieldMethod: audit.MethodMFASetting, audit.FieldOutcome: audit.OutcomeFailure,
+	}, dbx.NewExp("[["+audit.FieldCreated+"]] >= {:since}", dbx.Params{"since": since}))
 	if err != nil {
 		e.App.Logger().Error("Failed to count second-factor failures", "error", err.Error())
 		return maxMFAFailures // fail closed
@@ -128,6 +112,5 @@ func presenceProven(e *core.RequestEvent, password string) bool {
 	if password != "" {
 		return e.Auth.ValidatePassword(password)
 	}
-	at, ok := hooks.SessionAuthTime(hooks.RequestToken(e))
-	return ok && time.Since(time.Unix(at, 0)) <= RecentSignIn
+	return users.SignedInRecently(e, time.Now())
 }

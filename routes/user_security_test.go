@@ -3,13 +3,15 @@ package routes_test
 import (
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
 
 	"phaseflow/internal/apptest"
-	"phaseflow/migrations"
+	"phaseflow/users"
 )
 
 func TestLogoutAll(t *testing.T) {
@@ -54,11 +56,11 @@ func signIn(t *testing.T, srv *apptest.Server, email string) string {
 
 func mfaOf(t *testing.T, srv *apptest.Server, id string) bool {
 	t.Helper()
-	r, err := srv.App.FindRecordById(migrations.Users, id)
+	r, err := srv.App.FindRecordById(users.Collection, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r.GetBool(migrations.FieldMFA)
+	return r.GetBool(users.FieldMFA)
 }
 
 func TestMFASwitch(t *testing.T) {
@@ -86,7 +88,7 @@ func TestMFASwitch(t *testing.T) {
 		}
 	})
 	t.Run("a forged authTime claim is refused", func(t *testing.T) {
-		forged := signTokenWithClaims(t, ana, time.Hour, map[string]any{"authTime": time.Now().Unix()})
+		forged := apptest.SignToken(t, ana, time.Hour, map[string]any{"authTime": time.Now().Unix()})
 		forged = forged[:len(forged)-3] + "abc"
 		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false}`, map[string]string{"Authorization": forged})
 		if res.Status != http.StatusUnauthorized || !mfaOf(t, srv, ana.Id) {
@@ -123,7 +125,7 @@ func TestMFASwitch(t *testing.T) {
 		}
 	})
 	t.Run("password guesses are bounded", func(t *testing.T) {
-		carl := apptest.CreateUser(t, srv.App, "carl@example.com", func(r *core.Record) { r.Set(migrations.FieldMFA, true) })
+		carl := apptest.CreateUser(t, srv.App, "carl@example.com", func(r *core.Record) { r.Set(users.FieldMFA, true) })
 		tok := apptest.Token(t, carl)
 		var last int
 		for i := 0; i < 6; i++ {
@@ -154,7 +156,20 @@ func TestMFASwitch(t *testing.T) {
 // everywhere and changes its password; finishing the body must not write the stale record back.
 func TestSlowRequestCannotUndoSignOutEverywhere(t *testing.T) {
 	t.Parallel()
-	srv := apptest.Start(t, apptest.Config(t))
+	// authenticated is closed once the PATCH has passed the auth middleware and waits for its body.
+	authenticated := make(chan struct{})
+	var once sync.Once
+	srv := apptest.Start(t, apptest.Config(t), func(app *tests.TestApp) {
+		app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+			se.Router.BindFunc(func(e *core.RequestEvent) error {
+				if e.Request.Method == http.MethodPatch && e.Auth != nil {
+					once.Do(func() { close(authenticated) })
+				}
+				return e.Next()
+			})
+			return se.Next()
+		})
+	})
 	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
 	stolen := apptest.Token(t, ana)
 
@@ -173,9 +188,13 @@ func TestSlowRequestCannotUndoSignOutEverywhere(t *testing.T) {
 	if _, err := pw.Write([]byte(`{"cycleLength":`)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // the request is authenticated and waits for its body
+	select {
+	case <-authenticated:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the PATCH was never authenticated")
+	}
 
-	fresh, _ := srv.App.FindRecordById(migrations.Users, ana.Id)
+	fresh, _ := srv.App.FindRecordById(users.Collection, ana.Id)
 	fresh.SetPassword("a-brand-new-password")
 	fresh.RefreshTokenKey()
 	if err := srv.App.Save(fresh); err != nil {
@@ -191,8 +210,8 @@ func TestSlowRequestCannotUndoSignOutEverywhere(t *testing.T) {
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("expected 401 for a session ended mid-request, got %d", res.StatusCode)
 	}
-	after, _ := srv.App.FindRecordById(migrations.Users, ana.Id)
-	if !after.ValidatePassword("a-brand-new-password") || after.TokenKey() != fresh.TokenKey() || after.GetInt(migrations.FieldCycleLength) != 28 {
+	after, _ := srv.App.FindRecordById(users.Collection, ana.Id)
+	if !after.ValidatePassword("a-brand-new-password") || after.TokenKey() != fresh.TokenKey() || after.GetInt(users.FieldCycleLength) != 28 {
 		t.Fatal("the stale request wrote old data back")
 	}
 	if res := srv.Do(t, "GET", "/api/user", nil, map[string]string{"Authorization": stolen}); res.Status != http.StatusUnauthorized {

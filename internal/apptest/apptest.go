@@ -17,10 +17,13 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
+	"phaseflow/audit"
 	"phaseflow/config"
 	"phaseflow/hooks"
-	"phaseflow/migrations"
+	_ "phaseflow/migrations"
 	"phaseflow/routes"
+	"phaseflow/settings"
+	"phaseflow/users"
 )
 
 // Password is the password of users made by CreateUser.
@@ -28,7 +31,7 @@ const Password = "correct-horse-battery"
 
 func init() {
 	// Start-up notices are for an operator's terminal, not test output.
-	hooks.Console = io.Discard
+	settings.SetConsole(io.Discard)
 }
 
 // Config returns the configuration tests start from: the defaults, as with an empty environment.
@@ -63,10 +66,14 @@ type Server struct {
 }
 
 // Start builds the router once (so rate limits and other state persist across requests) and
-// serves it with httptest on 127.0.0.1.
-func Start(t testing.TB, cfg config.Config) *Server {
+// serves it with httptest on 127.0.0.1. Each setup function runs on the app before the router is
+// built, e.g. to bind a test's own hook.
+func Start(t testing.TB, cfg config.Config, setup ...func(*tests.TestApp)) *Server {
 	t.Helper()
 	app := NewApp(t, cfg)
+	for _, f := range setup {
+		f(app)
+	}
 	r, err := apis.NewRouter(app)
 	if err != nil {
 		t.Fatalf("failed to create the router: %v", err)
@@ -148,7 +155,7 @@ func (s *Server) Do(t testing.TB, method, path string, body any, headers map[str
 // CreateUser saves a verified user with Password and returns it.
 func CreateUser(t testing.TB, app core.App, email string, mutate ...func(*core.Record)) *core.Record {
 	t.Helper()
-	col, err := app.FindCollectionByNameOrId(migrations.Users)
+	col, err := app.FindCollectionByNameOrId(users.Collection)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +209,7 @@ func AuthEvents(t testing.TB, app core.App, filter string, params ...map[string]
 	for _, m := range params {
 		p = append(p, m)
 	}
-	recs, err := app.FindRecordsByFilter(migrations.AuthEvents, filter, "created", 0, 0, p...)
+	recs, err := app.FindRecordsByFilter(audit.Collection, filter, "created", 0, 0, p...)
 	if err != nil {
 		t.Fatalf("failed to read auth events: %v", err)
 	}
@@ -213,7 +220,7 @@ func AuthEvents(t testing.TB, app core.App, filter string, params ...map[string]
 // a refused request changed nothing.
 func UsersSnapshot(t testing.TB, app core.App) string {
 	t.Helper()
-	recs, err := app.FindAllRecords(migrations.Users)
+	recs, err := app.FindAllRecords(users.Collection)
 	if err != nil {
 		t.Fatal(err)
 	}

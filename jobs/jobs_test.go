@@ -1,4 +1,4 @@
-package hooks_test
+package jobs_test
 
 import (
 	"errors"
@@ -9,45 +9,10 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
-	"phaseflow/cycle"
-	"phaseflow/hooks"
 	"phaseflow/internal/apptest"
-	"phaseflow/migrations"
+	"phaseflow/jobs"
+	"phaseflow/users"
 )
-
-func TestNotificationDue(t *testing.T) {
-	t.Parallel()
-	// 2026-03-01 23:30 UTC is already 2026-03-02 12:30 in Auckland and 18:30 on 03-01 in New York.
-	now := time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC)
-	cases := []struct {
-		name, tz, at, last string
-		due                bool
-		today              string
-	}{
-		{"UTC, time passed", "UTC", "23:00", "", true, "2026-03-01"},
-		{"UTC, time not yet", "UTC", "23:45", "", false, "2026-03-01"},
-		{"UTC, exactly now", "UTC", "23:30", "", true, "2026-03-01"},
-		{"UTC, already notified today", "UTC", "08:00", "2026-03-01", false, "2026-03-01"},
-		{"UTC, notified yesterday", "UTC", "08:00", "2026-02-28", true, "2026-03-01"},
-		{"Auckland is past midnight relative to UTC", "Pacific/Auckland", "08:00", "2026-03-01", true, "2026-03-02"},
-		{"Auckland, later today", "Pacific/Auckland", "13:00", "", false, "2026-03-02"},
-		{"New York, earlier that day", "America/New_York", "18:00", "", true, "2026-03-01"},
-		{"New York, not yet", "America/New_York", "19:00", "", false, "2026-03-01"},
-		{"no notification time", "UTC", "", "", false, "2026-03-01"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			due, today, err := hooks.NotificationDue(cycle.Profile{CycleLength: 28, Timezone: c.tz, NotificationTime: c.at}, c.last, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if due != c.due || today.String() != c.today {
-				t.Fatalf("expected due=%t today=%s, got due=%t today=%s", c.due, c.today, due, today)
-			}
-		})
-	}
-}
 
 func TestNotificationsJob(t *testing.T) {
 	t.Parallel()
@@ -57,10 +22,10 @@ func TestNotificationsJob(t *testing.T) {
 	now := time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC)
 	mk := func(email, tz, at string, withPeriod bool) *core.Record {
 		return apptest.CreateUser(t, app, email, func(r *core.Record) {
-			r.Set(migrations.FieldTimezone, tz)
-			r.Set(migrations.FieldNotificationTime, at)
+			r.Set(users.FieldTimezone, tz)
+			r.Set(users.FieldNotificationTime, at)
 			if withPeriod {
-				r.Set(migrations.FieldLastPeriodDate, "2026-02-09 00:00:00.000Z")
+				r.Set(users.FieldLastPeriodDate, "2026-02-09 00:00:00.000Z")
 			}
 		})
 	}
@@ -69,7 +34,7 @@ func TestNotificationsJob(t *testing.T) {
 	mk("berlin@example.com", "Europe/Berlin", "01:00", true) // not yet: 00:30 local
 	mk("noperiod@example.com", "UTC", "23:00", false)        // nothing to report
 
-	res, err := hooks.RunJob(app, cfg, hooks.JobNotifications, now)
+	res, err := jobs.Run(app, cfg, jobs.Notifications, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,13 +57,13 @@ func TestNotificationsJob(t *testing.T) {
 	}
 
 	t.Run("running again sends nothing twice", func(t *testing.T) {
-		res, err := hooks.RunJob(app, cfg, hooks.JobNotifications, now.Add(time.Minute))
+		res, err := jobs.Run(app, cfg, jobs.Notifications, now.Add(time.Minute))
 		if err != nil || res.Sent != 0 || app.TestMailer.TotalSend() != 2 {
 			t.Fatalf("expected no new mail, got %+v, %v, %d mails", res, err, app.TestMailer.TotalSend())
 		}
 	})
 	t.Run("Berlin gets its mail once its time passes", func(t *testing.T) {
-		res, err := hooks.RunJob(app, cfg, hooks.JobNotifications, now.Add(40*time.Minute))
+		res, err := jobs.Run(app, cfg, jobs.Notifications, now.Add(40*time.Minute))
 		if err != nil || res.Sent != 1 || app.TestMailer.LastMessage().To[0].Address != "berlin@example.com" {
 			t.Fatalf("expected the Berlin mail, got %+v, %v", res, err)
 		}
@@ -109,7 +74,7 @@ func TestNotificationsJob(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 4 {
 			wg.Add(1)
-			go func() { defer wg.Done(); _, _ = hooks.RunJob(app, cfg, hooks.JobNotifications, nextDay) }()
+			go func() { defer wg.Done(); _, _ = jobs.Run(app, cfg, jobs.Notifications, nextDay) }()
 		}
 		wg.Wait()
 		seen := map[string]int{}
@@ -131,7 +96,7 @@ func TestRunJobUnknown(t *testing.T) {
 	t.Parallel()
 	cfg := apptest.Config(t)
 	app := apptest.NewApp(t, cfg)
-	if _, err := hooks.RunJob(app, cfg, "nope", time.Now()); !errors.Is(err, hooks.ErrUnknownJob) {
+	if _, err := jobs.Run(app, cfg, "nope", time.Now()); !errors.Is(err, jobs.ErrUnknown) {
 		t.Fatalf("expected ErrUnknownJob, got %v", err)
 	}
 }

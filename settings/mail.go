@@ -1,9 +1,8 @@
-package hooks
+package settings
 
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 
@@ -12,6 +11,17 @@ import (
 
 	"phaseflow/config"
 )
+
+// MailAvailable reports whether mail can be delivered: SMTP is configured (from the environment or
+// the admin UI), or the app runs locally and mail is printed to the console instead.
+func MailAvailable(app core.App, cfg config.Config) bool {
+	return app.Settings().SMTP.Enabled || consoleMail(app, cfg)
+}
+
+// consoleMail reports whether mail goes to the console: no SMTP, and a local (development) run.
+func consoleMail(app core.App, cfg config.Config) bool {
+	return !app.Settings().SMTP.Enabled && (app.IsDev() || cfg.IsLocal())
+}
 
 // ConsoleMailer prints mail to a terminal instead of sending it. PhaseFlow uses it only when SMTP
 // is not configured and the app runs locally, so `make run` can try email codes. It writes to the
@@ -38,13 +48,13 @@ func (m *ConsoleMailer) Send(msg *mailer.Message) error {
 	return err
 }
 
-func bindMail(app core.App, cfg config.Config) {
-	console := &ConsoleMailer{Out: os.Stdout}
-	app.OnMailerSend().BindFunc(func(e *core.MailerEvent) error {
-		// Only the default no-SMTP client is swapped; SMTP and test mailers are left alone.
+// UseConsoleMailer returns an OnMailerSend handler that swaps PocketBase's default no-SMTP client
+// (sendmail) for m on a local run; SMTP and test mailers are left alone.
+func UseConsoleMailer(cfg config.Config, m *ConsoleMailer) func(*core.MailerEvent) error {
+	return func(e *core.MailerEvent) error {
 		if _, isSendmail := e.Mailer.(*mailer.Sendmail); isSendmail && consoleMail(e.App, cfg) {
-			e.Mailer = console
+			e.Mailer = m
 		}
 		return e.Next()
-	})
+	}
 }

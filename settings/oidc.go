@@ -1,4 +1,4 @@
-package hooks
+package settings
 
 import (
 	"context"
@@ -10,12 +10,9 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"phaseflow/config"
-	"phaseflow/migrations"
 	"phaseflow/oidc"
+	"phaseflow/users"
 )
-
-// OIDCProviderName is the PocketBase OAuth2 provider PhaseFlow configures for Pocket-ID.
-const OIDCProviderName = "oidc"
 
 // Discovery retry schedule when the issuer is unreachable at start.
 var (
@@ -23,24 +20,22 @@ var (
 	oidcRetryMax   = 10 * time.Minute
 )
 
-// startOIDC configures the oidc provider from discovery. When the issuer is unreachable the other
+// StartOIDC configures the oidc provider from discovery. When the issuer is unreachable the other
 // sign-in methods and the last stored provider config keep working, and discovery is retried in
-// the background until it succeeds or the app stops.
-func startOIDC(app core.App, cfg config.Config) {
+// the background until it succeeds or ctx ends.
+func StartOIDC(ctx context.Context, app core.App, cfg config.Config) {
 	if !cfg.OIDC.Enabled() {
 		return
 	}
-	notice(app, slog.LevelInfo, "Register this redirect URL at the identity provider",
+	Notice(app, slog.LevelInfo, "Register this redirect URL at the identity provider",
 		"redirectURL", cfg.OAuth2RedirectURL(), "issuer", cfg.OIDC.IssuerURL)
-	if err := SyncOIDC(context.Background(), app, cfg); err == nil {
+	err := SyncOIDC(ctx, app, cfg)
+	if err == nil {
 		return
-	} else {
-		notice(app, slog.LevelWarn, "OIDC discovery failed; keeping the last stored provider config and retrying in the background",
-			"issuer", cfg.OIDC.IssuerURL, "error", err.Error())
 	}
-	ctx, cancel := contextForApp(app)
+	Notice(app, slog.LevelWarn, "OIDC discovery failed; keeping the last stored provider config and retrying in the background",
+		"issuer", cfg.OIDC.IssuerURL, "error", err.Error())
 	go func() {
-		defer cancel()
 		wait := oidcRetryFirst
 		for {
 			select {
@@ -50,11 +45,11 @@ func startOIDC(app core.App, cfg config.Config) {
 			}
 			err := SyncOIDC(ctx, app, cfg)
 			if err == nil {
-				notice(app, slog.LevelInfo, "OIDC discovery succeeded after a retry", "issuer", cfg.OIDC.IssuerURL)
+				Notice(app, slog.LevelInfo, "OIDC discovery succeeded after a retry", "issuer", cfg.OIDC.IssuerURL)
 				return
 			}
-			notice(app, slog.LevelWarn, "OIDC discovery retry failed", "issuer", cfg.OIDC.IssuerURL, "error", err.Error(), "nextRetry", wait.String())
 			wait = min(wait*2, oidcRetryMax)
+			Notice(app, slog.LevelWarn, "OIDC discovery retry failed", "issuer", cfg.OIDC.IssuerURL, "error", err.Error(), "nextRetry", wait.String())
 		}
 	}()
 }
@@ -78,7 +73,7 @@ func SyncOIDC(ctx context.Context, app core.App, cfg config.Config) error {
 // audience; with a userinfo URL it would skip those checks.
 func ProviderConfig(o config.OIDC, md *oidc.Metadata) core.OAuth2ProviderConfig {
 	return core.OAuth2ProviderConfig{
-		Name:         OIDCProviderName,
+		Name:         users.OIDCProvider,
 		DisplayName:  o.DisplayName,
 		ClientId:     o.ClientID,
 		ClientSecret: o.ClientSecret,
@@ -95,42 +90,42 @@ func ProviderConfig(o config.OIDC, md *oidc.Metadata) core.OAuth2ProviderConfig 
 
 // ApplyOIDC stores the provider config in the users collection and turns OAuth2 on.
 func ApplyOIDC(app core.App, o config.OIDC, md *oidc.Metadata) error {
-	users, err := app.FindCollectionByNameOrId(migrations.Users)
+	col, err := app.FindCollectionByNameOrId(users.Collection)
 	if err != nil {
 		return err
 	}
 	pc := ProviderConfig(o, md)
 	replaced := false
-	for i, p := range users.OAuth2.Providers {
-		if p.Name == OIDCProviderName {
-			users.OAuth2.Providers[i] = pc
+	for i, p := range col.OAuth2.Providers {
+		if p.Name == users.OIDCProvider {
+			col.OAuth2.Providers[i] = pc
 			replaced = true
 		}
 	}
 	if !replaced {
-		users.OAuth2.Providers = append(users.OAuth2.Providers, pc)
+		col.OAuth2.Providers = append(col.OAuth2.Providers, pc)
 	}
-	users.OAuth2.Enabled = true
-	if err := app.Save(users); err != nil {
+	col.OAuth2.Enabled = true
+	if err := app.Save(col); err != nil {
 		return fmt.Errorf("failed to save the oidc provider: %w", err)
 	}
 	return nil
 }
 
 func updateStoredOIDCCredentials(app core.App, o config.OIDC) error {
-	users, err := app.FindCollectionByNameOrId(migrations.Users)
+	col, err := app.FindCollectionByNameOrId(users.Collection)
 	if err != nil {
 		return err
 	}
-	for i, p := range users.OAuth2.Providers {
-		if p.Name == OIDCProviderName {
+	for i, p := range col.OAuth2.Providers {
+		if p.Name == users.OIDCProvider {
 			if p.ClientId == o.ClientID && p.ClientSecret == o.ClientSecret && p.DisplayName == o.DisplayName {
 				return nil
 			}
-			users.OAuth2.Providers[i].ClientId = o.ClientID
-			users.OAuth2.Providers[i].ClientSecret = o.ClientSecret
-			users.OAuth2.Providers[i].DisplayName = o.DisplayName
-			return app.Save(users)
+			col.OAuth2.Providers[i].ClientId = o.ClientID
+			col.OAuth2.Providers[i].ClientSecret = o.ClientSecret
+			col.OAuth2.Providers[i].DisplayName = o.DisplayName
+			return app.Save(col)
 		}
 	}
 	return nil

@@ -1,60 +1,29 @@
-package hooks
+package settings
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/hook"
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"phaseflow/config"
-	"phaseflow/migrations"
+	"phaseflow/users"
 )
 
 // Rate limit rule labels PhaseFlow manages.
 const (
-	RateLimitAuthLabel       = migrations.Users + ":auth"
-	RateLimitRequestOTPLabel = migrations.Users + ":requestOTP"
+	RateLimitAuthLabel       = users.Collection + ":auth"
+	RateLimitRequestOTPLabel = users.Collection + ":requestOTP"
 	rateLimitWindowSeconds   = 60
 )
 
-func bindStartup(app core.App, cfg config.Config) {
-	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
-		Id:       "phaseflowStartup",
-		Priority: -100, // before the routes are bound and the server starts
-		Func: func(se *core.ServeEvent) error {
-			if err := ApplyConfig(se.App, cfg); err != nil {
-				return fmt.Errorf("failed to apply the configuration: %w", err)
-			}
-			if err := UpsertSuperuser(se.App, cfg); err != nil {
-				return fmt.Errorf("failed to create the superuser from POCKETBASE_ADMIN_EMAIL: %w", err)
-			}
-			startOIDC(se.App, cfg)
-			scheduleJobs(se.App, cfg)
-			return se.Next()
-		},
-	})
-}
-
-// MailAvailable reports whether mail can be delivered: SMTP is configured (from the environment or
-// the admin UI), or the app runs locally and mail is printed to the console instead.
-func MailAvailable(app core.App, cfg config.Config) bool {
-	return app.Settings().SMTP.Enabled || consoleMail(app, cfg)
-}
-
-// consoleMail reports whether mail goes to the console: no SMTP, and a local (development) run.
-func consoleMail(app core.App, cfg config.Config) bool {
-	return !app.Settings().SMTP.Enabled && (app.IsDev() || cfg.IsLocal())
-}
-
-// ApplyConfig writes the environment-derived settings into PocketBase's settings and the users
+// Apply writes the environment-derived settings into PocketBase's settings and the users
 // collection. It runs at every start, so editing .env and restarting takes effect; values the
 // environment leaves unset (SMTP, OIDC) keep what the operator configured in the admin UI.
-func ApplyConfig(app core.App, cfg config.Config) error {
+func Apply(app core.App, cfg config.Config) error {
 	s := app.Settings()
 	s.Meta.AppURL = cfg.AppURL
 	if s.Meta.AppName == "" || s.Meta.AppName == "Acme" {
@@ -89,27 +58,27 @@ func ApplyConfig(app core.App, cfg config.Config) error {
 		return fmt.Errorf("failed to save settings: %w", err)
 	}
 
-	users, err := app.FindCollectionByNameOrId(migrations.Users)
+	col, err := app.FindCollectionByNameOrId(users.Collection)
 	if err != nil {
 		return err
 	}
-	users.AuthToken.Duration = int64(cfg.SessionDays) * 24 * 60 * 60
+	col.AuthToken.Duration = int64(cfg.SessionDays) * 24 * 60 * 60
 	if cfg.OpenRegistration {
-		users.CreateRule = types.Pointer(migrations.UserCreateRule)
+		col.CreateRule = types.Pointer(users.CreateRule)
 	} else {
-		users.CreateRule = nil
+		col.CreateRule = nil
 	}
 	mail := MailAvailable(app, cfg)
-	users.OTP.Enabled = mail
+	col.OTP.Enabled = mail
 	// MFA's second factor is the email code: without mail it cannot work.
-	users.MFA.Enabled = mail
-	users.AuthAlert.Enabled = mail
+	col.MFA.Enabled = mail
+	col.AuthAlert.Enabled = mail
 	if !mail {
-		notice(app, slog.LevelWarn, "SMTP is not configured: email codes (OTP), MFA and new-device alerts are switched off; set SMTP_HOST or configure SMTP in the admin UI")
+		Notice(app, slog.LevelWarn, "SMTP is not configured: email codes (OTP), MFA and new-device alerts are switched off; set SMTP_HOST or configure SMTP in the admin UI")
 	} else if consoleMail(app, cfg) {
-		notice(app, slog.LevelWarn, "SMTP not configured: mail (including sign-in codes) is printed to the console because the app runs locally")
+		Notice(app, slog.LevelWarn, "SMTP not configured: mail (including sign-in codes) is printed to the console because the app runs locally")
 	}
-	return app.Save(users)
+	return app.Save(col)
 }
 
 // upsertRule replaces the rule with the same label and audience or appends it.
@@ -144,16 +113,6 @@ func UpsertSuperuser(app core.App, cfg config.Config) error {
 	if err := app.Save(su); err != nil {
 		return err
 	}
-	notice(app, slog.LevelInfo, "Superuser from POCKETBASE_ADMIN_EMAIL is ready", "email", cfg.AdminEmail)
+	Notice(app, slog.LevelInfo, "Superuser from POCKETBASE_ADMIN_EMAIL is ready", "email", cfg.AdminEmail)
 	return nil
-}
-
-// contextForApp is the background context for work that lives as long as the app.
-func contextForApp(app core.App) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
-	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
-		cancel()
-		return e.Next()
-	})
-	return ctx, cancel
 }

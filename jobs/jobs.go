@@ -1,0 +1,72 @@
+// Package jobs holds PhaseFlow's scheduled jobs (the daily reminders and the audit cleanup) and
+// their runner, shared by the in-process cron, POST /api/cron/{job} and `./app cron run JOB`.
+package jobs
+
+import (
+	"errors"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"phaseflow/audit"
+	"phaseflow/config"
+)
+
+// Job names.
+const (
+	Notifications = "notifications"
+	Cleanup       = "cleanup"
+)
+
+// ErrUnknown is returned by Run for a name that is not a job.
+var ErrUnknown = errors.New("unknown job")
+
+// Result is what a job run did.
+type Result struct {
+	Job        string `json:"job"`
+	Processed  int    `json:"processed"`
+	Sent       int    `json:"sent"`
+	DurationMs int64  `json:"durationMs"`
+}
+
+// schedules are the in-process cron expressions (UTC).
+var schedules = map[string]string{
+	Notifications: "*/5 * * * *",
+	Cleanup:       "17 3 * * *",
+}
+
+// Names lists the jobs.
+func Names() []string { return []string{Notifications, Cleanup} }
+
+// Run runs one job now and logs the run.
+func Run(app core.App, cfg config.Config, name string, now time.Time) (Result, error) {
+	start := time.Now()
+	res := Result{Job: name}
+	var err error
+	switch name {
+	case Notifications:
+		res.Processed, res.Sent, err = sendNotifications(app, cfg, now)
+	case Cleanup:
+		var n int64
+		n, err = audit.DeleteOld(app, cfg.AuditRetentionDays, now)
+		res.Processed = int(n)
+	default:
+		return res, ErrUnknown
+	}
+	res.DurationMs = time.Since(start).Milliseconds()
+	if err != nil {
+		app.Logger().Error("Scheduled job failed", "job", name, "processed", res.Processed, "sent", res.Sent, "error", err.Error())
+		return res, err
+	}
+	app.Logger().Info("Scheduled job ran", "job", name, "processed", res.Processed, "sent", res.Sent, "durationMs", res.DurationMs)
+	return res, nil
+}
+
+// Schedule adds every job to the app's cron (which PocketBase starts on serve).
+func Schedule(app core.App, cfg config.Config) {
+	for _, name := range Names() {
+		app.Cron().MustAdd("phaseflow_"+name, schedules[name], func() {
+			_, _ = Run(app, cfg, name, time.Now()) // Run logs the outcome
+		})
+	}
+}

@@ -1,0 +1,24 @@
+// Package migrations holds PhaseFlow's Go migrations. Importing it (even blank) registers them
+// with PocketBase, which applies them on `serve` and in tests. The names they use live with the
+// rooms that own them (users, audit).
+package migrations
+
+import (
+	"fmt"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// setSelectValues replaces the values of a select field.
+func setSelectValues(app core.App, collection, field string, values []string) error {
+	col, err := app.FindCollectionByNameOrId(collection)
+	if err != nil {
+		return err
+	}
+	f, ok := col.Fields.GetByName(field).(*core.SelectField)
+	if !ok {
+		return fmt.Errorf("%s.%s is not a select field", collection, field)
+	}
+	f.Values = values
+	return app.Save(col)
+}

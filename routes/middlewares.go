@@ -1,0 +1,69 @@
+package routes
+
+import (
+	"strings"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+
+	"phaseflow/audit"
+	"phaseflow/users"
+)
+
+// PhaseFlow's global middlewares, placed among PocketBase's own (apis/base.go NewRouter, lower
+// runs first): activityLogger -1040, panicRecover -1030, loadAuthToken -1020,
+// superuserIPsWhitelist -1015, securityHeaders -1010, rateLimit -1000, bodyLimit -990.
+const (
+	// Just inside the activity logger, so the redaction also covers requests refused early (rate
+	// limit, panic, 404 fallback) before the logger records the URL.
+	feedRedactionPriority = apis.DefaultActivityLoggerMiddlewarePriority + 1
+	// Right after the token is loaded: the OAuth2 endpoint must not see the caller's token.
+	noLinkingPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 1
+	// After the token is loaded, before rate limiting, so 429s are audited too.
+	auditPriority = apis.DefaultRateLimitMiddlewarePriority - 1
+)
+
+// bindMiddlewares binds every global middleware PhaseFlow adds, in priority order.
+func bindMiddlewares(se *core.ServeEvent) {
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowFeedRedaction", Priority: feedRedactionPriority, Func: redactFeedToken,
+	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowOAuth2NoLinking", Priority: noLinkingPriority, Func: users.IgnoreAuthOnOAuth2,
+	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: audit.MiddlewareId, Priority: auditPriority, Func: audit.Middleware,
+	})
+}
+
+// requireUser allows only a signed-in user (users collection) through. The token comes from the
+// Authorization header alone: PocketBase does not read cookies, so a cookie cannot drive these
+// routes (no CSRF surface).
+func requireUser(e *core.RequestEvent) error {
+	if e.Auth == nil {
+		return e.UnauthorizedError("Sign in first: this endpoint needs a valid user token in the Authorization header.", nil)
+	}
+	if e.Auth.Collection().Name != users.Collection {
+		return e.ForbiddenError("Only user accounts have a profile; superuser tokens are not accepted here.", nil)
+	}
+	// Private data must not outlive sign-out in the browser's cache.
+	e.Response.Header().Set("Cache-Control", "no-store")
+	return e.Next()
+}
+
+// redactFeedToken keeps feed tokens out of PocketBase's request log, which stores the URL: it
+// rewrites the URL after everything else has run.
+func redactFeedToken(e *core.RequestEvent) error {
+	err := e.Next()
+	if rest, ok := strings.CutPrefix(e.Request.URL.Path, feedPathPrefix); ok {
+		userID, _, _ := strings.Cut(rest, "/")
+		if !userIDPattern.MatchString(userID) {
+			userID = "-"
+		}
+		e.Request.URL.Path = feedPathPrefix + userID + "/redacted"
+		e.Request.URL.RawPath = ""
+		e.Request.URL.RawQuery = ""
+	}
+	return err
+}

@@ -1,0 +1,58 @@
+// Package users is the home of PhaseFlow's users record: the collection and field names, the
+// mapping between a record and cycle.Profile, the guarded write every /api/user change goes
+// through, the session token with its claims, and the sign-in policy (registration, linking,
+// approval). It knows PocketBase's records but not HTTP routes.
+package users
+
+import "strings"
+
+// Collection is PocketBase's auth collection of PhaseFlow's accounts.
+const Collection = "users"
+
+// Fields PhaseFlow adds to the users collection (camelCase, as the JSON and the SDK name them).
+const (
+	FieldCycleLength       = "cycleLength"
+	FieldLastPeriodDate    = "lastPeriodDate"
+	FieldNotificationTime  = "notificationTime"
+	FieldTimezone          = "timezone"
+	FieldGarminConnected   = "garminConnected"
+	FieldMFA               = "mfa"
+	FieldCalendarTokenHash = "calendarTokenHash"
+	FieldApproved          = "approved"
+	FieldLastNotifiedOn    = "lastNotifiedOn"
+	FieldName              = "name"
+	FieldVerified          = "verified"
+)
+
+// ServerOwnedFields may be written only by the server or a superuser, never by the user through
+// PocketBase's record API.
+var ServerOwnedFields = []string{
+	FieldGarminConnected, FieldApproved, FieldMFA, FieldCalendarTokenHash, FieldLastNotifiedOn, FieldVerified,
+}
+
+// OwnerOnlyRule lets a user read and edit only their own record.
+const OwnerOnlyRule = "id = @request.auth.id"
+
+// UpdateRule is the users update rule: the owner may edit their own record through PocketBase's
+// record API but never set a server-owned field. Profile values are checked in OnRecordValidate.
+var UpdateRule = OwnerOnlyRule + " && " + notSetRule()
+
+// CreateRule is the users create rule when registration is open: anyone may sign up (also
+// through OAuth2), but never with a server-owned field set.
+var CreateRule = notSetRule()
+
+func notSetRule() string {
+	parts := make([]string, len(ServerOwnedFields))
+	for i, f := range ServerOwnedFields {
+		parts[i] = "@request.body." + f + ":isset = false"
+	}
+	return strings.Join(parts, " && ")
+}
+
+// DefaultMFARule asks accounts with mfa = true for a second factor after a password or email-code
+// sign-in. An OIDC sign-in is exempt because Pocket-ID already verified the person (passkey).
+// @request.context is set by PocketBase itself, so a client cannot forge the exemption.
+const DefaultMFARule = `mfa = true && (@request.context != "oauth2" || @request.body.provider != "` + OIDCProvider + `")`
+
+// OIDCProvider is the PocketBase OAuth2 provider PhaseFlow configures for Pocket-ID.
+const OIDCProvider = "oidc"
