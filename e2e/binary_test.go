@@ -1,14 +1,15 @@
 package e2e
 
 import (
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/oauth2-proxy/mockoidc"
+
+	"phaseflow/client"
 )
 
 func TestInvalidConfigurationExitsWithCode2(t *testing.T) {
@@ -53,46 +54,45 @@ func TestServeWithOIDC(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Shutdown() })
-	srv := startServer(t,
-		"POCKETBASE_OIDC_ISSUER_URL="+m.Issuer(),
-		"POCKETBASE_OIDC_CLIENT_ID="+m.ClientID,
-		"POCKETBASE_OIDC_CLIENT_SECRET="+m.ClientSecret,
-		"POCKETBASE_ADMIN_EMAIL=root@example.com",
-		"POCKETBASE_ADMIN_PASSWORD=root-password-123",
-	)
+	srv := startServer(t, append([]string{
+		"POCKETBASE_OIDC_ISSUER_URL=" + m.Issuer(),
+		"POCKETBASE_OIDC_CLIENT_ID=" + m.ClientID,
+		"POCKETBASE_OIDC_CLIENT_SECRET=" + m.ClientSecret,
+	}, adminEnv...)...)
 
 	t.Run("auth-methods lists password, OTP, MFA and the oidc provider", func(t *testing.T) {
-		body := get(t, srv.URL+"/api/collections/users/auth-methods", http.StatusOK)
-		for _, want := range []string{`"password":{"identityFields":["email"],"enabled":true}`, `"otp":{"enabled":true`,
-			`"mfa":{"enabled":true`, `"name":"oidc"`, `"displayName":"Pocket-ID"`} {
-			if !strings.Contains(body, want) {
-				t.Fatalf("expected %s in %s", want, body)
-			}
+		methods, err := mustClient(t, srv).AuthMethods(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !methods.Password.Enabled || !slices.Equal(methods.Password.IdentityFields, []string{"email"}) ||
+			!methods.OTP.Enabled || !methods.MFA.Enabled || !methods.OAuth2.Enabled || len(methods.OAuth2.Providers) != 1 {
+			t.Fatalf("expected password (email), OTP, MFA and one OAuth2 provider, got %+v", methods)
+		}
+		if p, ok := methods.Provider("oidc"); !ok || p.DisplayName != "Pocket-ID" {
+			t.Fatalf("expected the oidc provider labelled Pocket-ID, got %+v", methods.OAuth2.Providers)
 		}
 	})
 	t.Run("the admin UI is served", func(t *testing.T) {
-		get(t, srv.URL+"/_/", http.StatusOK)
+		if err := mustClient(t, srv).Do(t.Context(), "GET", "/_/", nil, nil); err != nil {
+			t.Fatalf("expected 200, got %v", err)
+		}
 	})
 	t.Run("the start log names the redirect URL and hides the secrets", func(t *testing.T) {
 		out := srv.Output.String()
 		if !strings.Contains(out, srv.URL+"/auth/callback") {
 			t.Fatalf("expected the redirect URL in the log, got %s", out)
 		}
-		for _, secret := range []string{m.ClientSecret, "root-password-123"} {
+		for _, secret := range []string{m.ClientSecret, adminPassword} {
 			if strings.Contains(out, secret) {
 				t.Fatal("the log shows a secret")
 			}
 		}
 	})
 	t.Run("the superuser from the environment can sign in", func(t *testing.T) {
-		res, err := http.Post(srv.URL+"/api/collections/_superusers/auth-with-password", "application/json",
-			strings.NewReader(`{"identity":"root@example.com","password":"root-password-123"}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("expected 200, got %d", res.StatusCode)
+		rec, err := mustClient(t, srv).AuthSuperuser(t.Context(), adminEmail, adminPassword)
+		if err != nil || rec.Email != adminEmail || rec.CollectionName != client.SuperuserCollection {
+			t.Fatalf("expected a superuser sign-in as %s, got %+v %v", adminEmail, rec, err)
 		}
 	})
 
@@ -110,8 +110,8 @@ func TestServeWithOIDC(t *testing.T) {
 		issuer := strings.Replace(m.Issuer(), "127.0.0.1", "localhost", 1)
 		out, code := run(t, baseEnv("POCKETBASE_OIDC_ISSUER_URL="+issuer, "POCKETBASE_OIDC_CLIENT_ID=a",
 			"POCKETBASE_OIDC_CLIENT_SECRET=b"), "oidc", "check")
-		if code == 0 || !strings.Contains(out, "does not match") {
-			t.Fatalf("expected a non-zero exit about the issuer, got %d: %s", code, out)
+		if code != 1 || !strings.Contains(out, "does not match") {
+			t.Fatalf("expected exit code 1 about the issuer, got %d: %s", code, out)
 		}
 	})
 }
@@ -123,35 +123,22 @@ func TestServeWithUnreachableIssuerKeepsOtherMethods(t *testing.T) {
 		"POCKETBASE_OIDC_CLIENT_ID=a",
 		"POCKETBASE_OIDC_CLIENT_SECRET=b",
 	)
-	body := get(t, srv.URL+"/api/collections/users/auth-methods", http.StatusOK)
-	if !strings.Contains(body, `"password":{"identityFields":["email"],"enabled":true}`) {
-		t.Fatalf("expected password sign-in, got %s", body)
+	methods, err := mustClient(t, srv).AuthMethods(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !methods.Password.Enabled || !slices.Equal(methods.Password.IdentityFields, []string{"email"}) {
+		t.Fatalf("expected password sign-in, got %+v", methods.Password)
 	}
 	if !strings.Contains(srv.Output.String(), "OIDC discovery failed") {
 		t.Fatalf("expected a warning in the log, got %s", srv.Output.String())
 	}
 }
 
-func get(t *testing.T, url string, status int) string {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode != status {
-		t.Fatalf("GET %s: expected %d, got %d: %s", url, status, res.StatusCode, raw)
-	}
-	return string(raw)
-}
-
 func TestCommands(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, "POCKETBASE_ADMIN_EMAIL=root@example.com", "POCKETBASE_ADMIN_PASSWORD=root-password-123")
-	admin := signInSuperuser(t, srv)
-	createUser(t, srv, admin, map[string]any{"email": "ana@example.com", "password": "ana-password-123",
-		"passwordConfirm": "ana-password-123", "verified": true, "notificationTime": "00:00", "lastPeriodDate": "2026-11-01 00:00:00.000Z"})
+	srv := startServer(t, adminEnv...)
+	createUser(t, srv, "ana@example.com", false, map[string]any{"notificationTime": "00:00", "lastPeriodDate": "2026-11-01 00:00:00.000Z"})
 	env := baseEnv()
 
 	t.Run("impersonate prints a token the server accepts", func(t *testing.T) {
@@ -159,16 +146,10 @@ func TestCommands(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("expected exit 0, got %d: %s", code, out)
 		}
-		tok := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
-		req, _ := http.NewRequest("GET", srv.URL+"/api/user", nil)
-		req.Header.Set("Authorization", tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("expected the token to work, got %d", res.StatusCode)
+		c := mustClient(t, srv)
+		c.SetToken(strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:]))
+		if p, err := c.User(t.Context()); err != nil || p.Email != "ana@example.com" {
+			t.Fatalf("expected the token to work for ana, got %+v %v", p, err)
 		}
 	})
 	t.Run("cron run prints the job result", func(t *testing.T) {
@@ -180,8 +161,8 @@ func TestCommands(t *testing.T) {
 			t.Fatalf("expected the mail on the console, got %s", out)
 		}
 		out, code = runIn(t, srv.Dir, env, "cron", "run", "nope")
-		if code == 0 || !strings.Contains(out, "unknown job") {
-			t.Fatalf("expected an unknown-job error, got %d: %s", code, out)
+		if code != 1 || !strings.Contains(out, `job "nope": unknown job`) {
+			t.Fatalf("expected exit code 1 with an unknown-job error, got %d: %s", code, out)
 		}
 	})
 }

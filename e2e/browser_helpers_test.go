@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,20 +23,22 @@ import (
 // browser.
 const chromiumPath = "/usr/bin/chromium"
 
-// waitTimeout bounds every wait for the page to reach a state.
-const waitTimeout = 20 * time.Second
-
-// Browser is one headless Chromium process. Each tab opens in its own browser context (separate
-// cookies and storage), like a separate browser profile.
+// Browser is one headless Chromium process (see sharedBrowser). Each tab opens in its own
+// browser context (separate cookies and storage), like a separate browser profile.
 type Browser struct {
-	ctx context.Context
+	ctx     context.Context
+	cancel  func()
+	profile string
 }
 
-// startBrowser launches Chromium with a fresh profile directory and exactly the flags below.
-func startBrowser(t *testing.T) *Browser {
-	t.Helper()
+// launchBrowser starts Chromium with a fresh profile directory and exactly the flags below.
+func launchBrowser() (*Browser, error) {
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Debian's Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
+		return nil, fmt.Errorf("the browser tests need Debian's Chromium at %s (apt-get install -y chromium): %w", chromiumPath, err)
+	}
+	profile, err := os.MkdirTemp("", "phaseflow-e2e-chromium-")
+	if err != nil {
+		return nil, err
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
@@ -51,18 +49,22 @@ func startBrowser(t *testing.T) *Browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
+	b := &Browser{ctx: ctx, profile: profile, cancel: func() { cancelBrowser(); cancelAlloc() }}
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("failed to start Chromium at %s: %v", chromiumPath, err)
+		b.close()
+		return nil, fmt.Errorf("failed to start Chromium at %s: %w", chromiumPath, err)
 	}
-	return &Browser{ctx: ctx}
+	return b, nil
+}
+
+// close stops Chromium and removes its profile.
+func (b *Browser) close() {
+	b.cancel()
+	_ = os.RemoveAll(b.profile)
 }
 
 // Tab is a page in its own browser context. It records uncaught exceptions and Content Security
@@ -75,10 +77,10 @@ type Tab struct {
 	problems []string
 }
 
-// newTab opens a page in a fresh browser context, closed when the test ends.
-func (b *Browser) newTab(t *testing.T) *Tab {
+// newTab opens a page of the shared browser in a fresh browser context, closed when the test ends.
+func newTab(t *testing.T) *Tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	ctx, cancel := chromedp.NewContext(sharedBrowser(t).ctx, chromedp.WithNewBrowserContext())
 	tab := &Tab{t: t, ctx: ctx}
 	err := chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
@@ -133,6 +135,12 @@ func (tab *Tab) navigate(url string) {
 	tab.run("navigate to "+url, chromedp.Navigate(url))
 }
 
+// reload reloads the page.
+func (tab *Tab) reload() {
+	tab.t.Helper()
+	tab.run("reload", chromedp.Reload())
+}
+
 // eval evaluates a JavaScript expression; errors (e.g. during a navigation) are returned.
 func eval[T any](tab *Tab, expr string) (T, error) {
 	ctx, cancel := context.WithTimeout(tab.ctx, 5*time.Second)
@@ -154,15 +162,12 @@ func mustEval[T any](tab *Tab, expr string) T {
 // between documents) count as "not yet".
 func (tab *Tab) waitFor(what, expr string) {
 	tab.t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		if ok, err := eval[bool](tab, "Boolean("+expr+")"); err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tab.t.Fatalf("timed out waiting for %s (%s)\n%s", what, expr, tab.describe())
-		}
-		time.Sleep(50 * time.Millisecond)
+	ok := poll(waitTimeout, func() bool {
+		v, err := eval[bool](tab, "Boolean("+expr+")")
+		return err == nil && v
+	})
+	if !ok {
+		tab.t.Fatalf("timed out waiting for %s (%s)\n%s", what, expr, tab.describe())
 	}
 }
 
@@ -171,6 +176,12 @@ func (tab *Tab) waitLocation(want string) {
 	tab.t.Helper()
 	tab.waitFor("location "+want, "location.pathname + location.search === "+jsString(want)+
 		" && document.readyState === 'complete'")
+}
+
+// waitSignedInAs waits for the settings page to show email as the signed-in account.
+func (tab *Tab) waitSignedInAs(email string) {
+	tab.t.Helper()
+	tab.waitFor("the profile of "+email, `document.querySelector("#signed-in-as")?.textContent.includes(`+jsString(email)+`)`)
 }
 
 // describe is the page's address and visible text, for failure messages.
@@ -257,6 +268,22 @@ func (tab *Tab) setSessionCookie(srv *Server, value string) {
 	}
 }
 
+// submitPassword fills the password form of the open /login page for email and submits it.
+func (tab *Tab) submitPassword(email string) {
+	tab.t.Helper()
+	tab.typeInto("#password-form input[name=identity]", email)
+	tab.typeInto("#password-form input[name=password]", userPassword)
+	tab.click("#password-form button[type=submit]")
+}
+
+// signIn signs email in with the password form on /login and waits for wantPath.
+func (tab *Tab) signIn(srv *Server, email, wantPath string) {
+	tab.t.Helper()
+	tab.navigate(srv.URL + "/login")
+	tab.submitPassword(email)
+	tab.waitLocation(wantPath)
+}
+
 // screenshot saves a full-page PNG of the current page at the given viewport into
 // test-artifacts/screenshots/ at the repository root, and fails when the page is wider than the
 // viewport (a horizontal scroll bar on a phone).
@@ -295,8 +322,8 @@ func jsString(s string) string {
 	return string(raw)
 }
 
-// uiTokenExp reads a JWT's exp claim without verifying it.
-func uiTokenExp(t *testing.T, token string) int64 {
+// tokenExp reads a JWT's exp claim without verifying it.
+func tokenExp(t *testing.T, token string) int64 {
 	t.Helper()
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
@@ -315,130 +342,29 @@ func uiTokenExp(t *testing.T, token string) int64 {
 	return claims.Exp
 }
 
-// ---------------------------------------------------------------------------------------------
-// HTTP helpers against the running binary
+var mailCodePattern = regexp.MustCompile(`\b(\d{8})\b`)
 
-// uiAPI sends a JSON request with an optional Authorization token and decodes a JSON answer.
-func uiAPI(t *testing.T, srv *Server, method, path, token string, body any) (int, map[string]any) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := map[string]any{}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			t.Fatalf("%s %s: expected JSON, got %q", method, path, raw)
-		}
-	}
-	return res.StatusCode, out
-}
-
-// uiMustAPI is uiAPI that requires the given status.
-func uiMustAPI(t *testing.T, srv *Server, method, path, token string, body any, status int) map[string]any {
-	t.Helper()
-	got, out := uiAPI(t, srv, method, path, token, body)
-	if got != status {
-		t.Fatalf("%s %s: expected %d, got %d: %v", method, path, status, got, out)
-	}
-	return out
-}
-
-const (
-	uiAdminEmail    = "root@example.com"
-	uiAdminPassword = "root-password-123"
-	uiUserPassword  = "correct-horse-battery"
-)
-
-var (
-	superuserTokensMu sync.Mutex
-	superuserTokens   = map[*Server]string{}
-)
-
-// uiSuperuserToken signs in the superuser the server was started with, once per server:
-// PocketBase limits superuser sign-ins to a couple every few seconds.
-func uiSuperuserToken(t *testing.T, srv *Server) string {
-	t.Helper()
-	superuserTokensMu.Lock()
-	defer superuserTokensMu.Unlock()
-	if tok, ok := superuserTokens[srv]; ok {
-		return tok
-	}
-	out := uiMustAPI(t, srv, http.MethodPost, "/api/collections/_superusers/auth-with-password", "",
-		map[string]any{"identity": uiAdminEmail, "password": uiAdminPassword}, http.StatusOK)
-	tok := out["token"].(string)
-	superuserTokens[srv] = tok
-	return tok
-}
-
-// uiCreateUser creates a verified user with uiUserPassword over the superuser API and returns its id.
-func uiCreateUser(t *testing.T, srv *Server, email string, mfa bool) string {
-	t.Helper()
-	out := uiMustAPI(t, srv, http.MethodPost, "/api/collections/users/records", uiSuperuserToken(t, srv), map[string]any{
-		"email": email, "password": uiUserPassword, "passwordConfirm": uiUserPassword, "verified": true, "mfa": mfa,
-	}, http.StatusOK)
-	return out["id"].(string)
-}
-
-// uiUserToken signs a (non-MFA) user in over HTTP.
-func uiUserToken(t *testing.T, srv *Server, email string) string {
-	t.Helper()
-	out := uiMustAPI(t, srv, http.MethodPost, "/api/collections/users/auth-with-password", "",
-		map[string]any{"identity": email, "password": uiUserPassword}, http.StatusOK)
-	return out["token"].(string)
-}
-
-// uiFindUser returns the id of the user with email ("" when there is none).
-func uiFindUser(t *testing.T, srv *Server, email string) string {
-	t.Helper()
-	q := url.Values{"filter": {fmt.Sprintf("email = %q", email)}}
-	out := uiMustAPI(t, srv, http.MethodGet, "/api/collections/users/records?"+q.Encode(), uiSuperuserToken(t, srv), nil, http.StatusOK)
-	items, _ := out["items"].([]any)
-	if len(items) == 0 {
-		return ""
-	}
-	return items[0].(map[string]any)["id"].(string)
-}
-
-var uiMailCodePattern = regexp.MustCompile(`\b(\d{8})\b`)
-
-// uiMailedCode waits for a mail to email printed by the server after offset and returns the
+// mailedCode waits for a mail to email printed by the server after offset and returns the
 // 8-digit code in it.
-func uiMailedCode(t *testing.T, srv *Server, email string, offset int) string {
+func mailedCode(t *testing.T, srv *Server, email string, offset int) string {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		out := srv.Output.String()
-		if offset <= len(out) {
-			out = out[offset:]
-			to := regexp.MustCompile(`(?m)^To: .*`+regexp.QuoteMeta(email)+`.*$`).FindAllStringIndex(out, -1)
-			if len(to) > 0 {
-				if m := uiMailCodePattern.FindStringSubmatch(out[to[len(to)-1][1]:]); m != nil {
-					return m[1]
-				}
+	to := regexp.MustCompile(`(?m)^To: .*` + regexp.QuoteMeta(email) + `.*$`)
+	var code, out string
+	ok := poll(waitTimeout, func() bool {
+		out = srv.Output.String()
+		if offset > len(out) {
+			return false
+		}
+		out = out[offset:]
+		if at := to.FindAllStringIndex(out, -1); len(at) > 0 {
+			if m := mailCodePattern.FindStringSubmatch(out[at[len(at)-1][1]:]); m != nil {
+				code = m[1]
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no code mailed to %s; server output after the request:\n%s", email, out)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return code != ""
+	})
+	if !ok {
+		t.Fatalf("no code mailed to %s; server output after the request:\n%s", email, out)
 	}
+	return code
 }

@@ -1,19 +1,23 @@
 // Package e2e tests the real ./app binary: built once, started on 127.0.0.1 with a fresh data dir,
-// and driven over HTTP (and, in the browser tests, by headless Chromium).
+// and driven over HTTP through the Go client (phaseflow/client) and, in the browser tests, by
+// headless Chromium.
 package e2e
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"phaseflow/client"
 )
 
 // binary is the path of the ./app built for this test run.
@@ -33,6 +37,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	// The browser and the servers shared by several tests outlive each test.
+	stopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -46,47 +52,76 @@ func baseEnv(extra ...string) []string {
 // run executes the binary in a fresh working directory and returns its combined output and exit code.
 func run(t *testing.T, env []string, args ...string) (string, int) {
 	t.Helper()
+	return runIn(t, t.TempDir(), env, args...)
+}
+
+// runIn runs the binary in dir (for example a server's working dir, to share its pb_data).
+func runIn(t *testing.T, dir string, env []string, args ...string) (string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Dir = t.TempDir()
+	cmd.Dir = dir
 	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
-	code := 0
-	if exitErr, ok := err.(*exec.ExitError); ok {
-		code = exitErr.ExitCode()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return out.String(), exitErr.ExitCode()
 	} else if err != nil {
 		t.Fatalf("failed to run %v: %v", args, err)
 	}
-	return out.String(), code
+	return out.String(), 0
 }
 
 // Server is a running ./app serve.
 type Server struct {
-	URL     string
-	Dir     string
-	Output  *syncBuffer
+	URL    string
+	Dir    string
+	Output *syncBuffer
+
 	process *exec.Cmd
+	exited  chan struct{} // closed when the process has exited
+
+	adminOnce sync.Once
+	admin     *client.Client
+	adminErr  error
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1.
-func freePort(t *testing.T) int {
-	t.Helper()
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startServer runs `./app serve` for one test (see launchServer) and stops it when the test ends.
+func startServer(t *testing.T, env ...string) *Server {
+	t.Helper()
+	srv, err := launchServer(t.TempDir(), env...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Cleanup(func() {
+		srv.stop()
+		if t.Failed() {
+			t.Logf("server output:\n%s", srv.Output.String())
+		}
+	})
+	return srv
 }
 
-// startServer runs `./app serve` on a free loopback port with a fresh data dir and waits until
-// /api/health answers. APP_URL is set to the server's own address unless env sets it.
-func startServer(t *testing.T, env ...string) *Server {
-	t.Helper()
-	port := freePort(t)
+// launchServer runs `./app serve` in dir on a free loopback port and waits until /api/health
+// answers 200. APP_URL is set to the server's own address unless env sets it.
+func launchServer(dir string, env ...string) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	hasAppURL := false
 	for _, kv := range env {
@@ -95,41 +130,49 @@ func startServer(t *testing.T, env ...string) *Server {
 	if !hasAppURL {
 		env = append(env, "APP_URL="+url)
 	}
-	dir := t.TempDir()
 	cmd := exec.Command(binary, "serve", "--http", fmt.Sprintf("127.0.0.1:%d", port))
 	cmd.Dir = dir
 	cmd.Env = baseEnv(env...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	srv := &Server{URL: url, Dir: dir, Output: out, process: cmd}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("server output:\n%s", out.String())
-		}
-	})
+	srv := &Server{URL: url, Dir: dir, Output: out, process: cmd, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(srv.exited) }()
+
+	health, err := client.New(url)
+	if err != nil {
+		srv.stop()
+		return nil, err
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res, err := http.Get(url + "/api/health")
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err = health.Do(ctx, "GET", "/api/health", nil, nil)
+		cancel()
 		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return srv
-			}
+			return srv, nil
+		}
+		select {
+		case <-srv.exited:
+			return nil, fmt.Errorf("the server exited before it became healthy:\n%s", out.String())
+		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server did not become healthy: %v\n%s", err, out.String())
+			srv.stop()
+			return nil, fmt.Errorf("the server did not become healthy within 30s: %v\n%s", err, out.String())
 		}
-		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop interrupts the server and waits up to 10 s for it to exit before killing it.
+func (s *Server) stop() {
+	_ = s.process.Process.Signal(os.Interrupt)
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		_ = s.process.Process.Kill()
+		<-s.exited
 	}
 }
