@@ -59,7 +59,7 @@ fuzz: $(SDK_DST)
 bench: $(SDK_DST)
 	$(GO) test ./routes -run '^$$' -bench . -benchmem -count 5
 
-## load: a bounded load run (hey) against the real binary, reported as ratios
+## load: bounded wrk runs against the real binary, reported as ratios (LOAD_BASELINE=ref adds a baseline binary)
 load: build
 	bash bench/load.sh
 

@@ -46,12 +46,16 @@ const (
 	MethodCalendarToken = "calendar_token"
 	MethodCron          = "cron"
 	MethodOIDCUnlink    = "oidc_unlink"
+	MethodLogout        = "logout"
+	MethodSessionEnd    = "session_end"
+	MethodLogoutOthers  = "logout_others"
 )
 
 // Methods lists every method value, the select values of the method field.
 var Methods = []string{
 	MethodPassword, MethodOTPRequest, MethodOTP, MethodOAuth2, MethodRefresh, MethodImpersonate,
 	MethodLogoutAll, MethodMFASetting, MethodCalendarToken, MethodCron, MethodOIDCUnlink,
+	MethodLogout, MethodSessionEnd, MethodLogoutOthers,
 }
 
 // Outcomes: how it ended.

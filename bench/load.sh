@@ -1,60 +1,128 @@
 #!/usr/bin/env bash
 # Load run against the real binary: PhaseFlow's endpoints next to PocketBase's own, same server,
-# same token, same run. Prints requests/s per endpoint and the ratios.
+# same token, same run, reported as ratios. Optionally the same endpoints against a baseline
+# binary built from another git ref (LOAD_BASELINE=<ref>), e.g. the commit before a change, so a
+# change's cost is measured in the same run.
 #
-# Needs ./app (make build), hey (apt-get install hey) and python3. Everything listens on 127.0.0.1;
-# every run is bounded by a request count (REQUESTS) and a time limit (TIMEOUT seconds).
+# Needs ./app (make build), wrk (apt-get install wrk), curl and python3. Everything listens on
+# 127.0.0.1; every run is bounded in time (DURATION seconds) and count (RUNS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=auto
 
-REQUESTS="${REQUESTS:-20000}"
-CONCURRENCY="${CONCURRENCY:-16}"
-TIMEOUT="${TIMEOUT:-60}"
-PORT="${PORT:-18097}"
-BASE="http://127.0.0.1:$PORT"
-command -v hey >/dev/null || { echo "hey is missing: apt-get install hey" >&2; exit 1; }
+DURATION="${DURATION:-5}"
+CONNECTIONS="${CONNECTIONS:-8}"
+THREADS="${THREADS:-2}"
+RUNS="${RUNS:-3}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 [ -x ./app ] || { echo "./app is missing: make build" >&2; exit 1; }
 
-data="$(mktemp -d)"
-env -i PATH="$PATH" HOME="$HOME" APP_URL="$BASE" \
-  POCKETBASE_ADMIN_EMAIL=load@example.com POCKETBASE_ADMIN_PASSWORD=load-test-password \
-  ./app serve --dir "$data" --http "127.0.0.1:$PORT" >"$data/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -fs "$BASE/api/health" >/dev/null && break; sleep 0.1; done
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  if [ -n "${LOAD_BASELINE:-}" ] && [ -d "$work/baseline" ]; then git worktree remove --force "$work/baseline" >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-post() { curl -fs -X "${3:-POST}" "$BASE$1" -H 'Content-Type: application/json' ${TOKEN:+-H "Authorization: $TOKEN"} -d "$2"; }
 
-TOKEN=$(post /api/collections/_superusers/auth-with-password '{"identity":"load@example.com","password":"load-test-password"}' | json "['token']")
-# The load comes from one client; keep PocketBase's rate limiter out of the measurement.
-post /api/settings '{"rateLimits":{"excludedIPs":["127.0.0.1"]}}' PATCH >/dev/null
-USER_ID=$(post /api/collections/users/records '{"email":"ana@example.com","password":"load-test-password","passwordConfirm":"load-test-password","verified":true,"lastPeriodDate":"2026-11-01 00:00:00.000Z"}' | json "['id']")
-TOKEN=$(TOKEN= post /api/collections/users/auth-with-password '{"identity":"ana@example.com","password":"load-test-password"}' | json "['token']")
-FEED=$(post /api/user/calendar-token '' | json "['url']")
-ETAG=$(curl -fsI "$FEED" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
-
-rps() { # name, then hey arguments
-  local name=$1; shift
-  local out
-  out=$(timeout "$TIMEOUT" hey -n "$REQUESTS" -c "$CONCURRENCY" "$@")
-  local rate codes
-  rate=$(awk '/Requests\/sec/{print $2}' <<<"$out")
-  codes=$(awk '/Status code distribution/{f=1;next} f&&/\[/{printf "%s ", $0} /^$/{f=0}' <<<"$out" | tr -s ' ')
-  printf '%-28s %10s req/s   %s\n' "$name" "$rate" "$codes" >&2
-  echo "$rate"
+# start NAME BINARY PORT: serves BINARY on PORT with a fresh data dir, one user with a feed, and
+# sets NAME_TOKEN, NAME_USER, NAME_FEED, NAME_ETAG, NAME_BASE.
+start() {
+  local name=$1 bin=$2 port=$3 base="http://127.0.0.1:$3" data="$work/$1-data"
+  mkdir -p "$data"
+  env -i PATH="$PATH" HOME="$HOME" APP_URL="$base" AUTH_RATE_LIMIT=1000 \
+    POCKETBASE_ADMIN_EMAIL=load@example.com POCKETBASE_ADMIN_PASSWORD=load-test-password \
+    "$bin" serve --dir "$data" --http "127.0.0.1:$port" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 200); do curl -fs "$base/api/health" >/dev/null && break; sleep 0.1; done
+  local tok=""
+  # post PATH BODY [METHOD]: JSON request, authorized with $tok when set.
+  post() { curl -fs -X "${3:-POST}" "$base$1" -H 'Content-Type: application/json' ${tok:+-H "Authorization: $tok"} -d "$2"; }
+  tok=$(post /api/collections/_superusers/auth-with-password '{"identity":"load@example.com","password":"load-test-password"}' | json "['token']")
+  # The load comes from one client; keep PocketBase's rate limiter out of the measurement.
+  post /api/settings '{"rateLimits":{"excludedIPs":["127.0.0.1"]}}' PATCH >/dev/null
+  local user
+  user=$(post /api/collections/users/records '{"email":"ana@example.com","password":"load-test-password","passwordConfirm":"load-test-password","verified":true,"lastPeriodDate":"2026-11-01 00:00:00.000Z"}' | json "['id']")
+  tok=$(tok= post /api/collections/users/auth-with-password '{"identity":"ana@example.com","password":"load-test-password"}' | json "['token']")
+  local feed
+  feed=$(post /api/user/calendar-token '' | json "['url']")
+  printf -v "${name}_TOKEN" '%s' "$tok"
+  printf -v "${name}_USER" '%s' "$user"
+  printf -v "${name}_FEED" '%s' "$feed"
+  printf -v "${name}_ETAG" '%s' "$(curl -fsI "$feed" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')"
+  printf -v "${name}_BASE" '%s' "$base"
 }
 
-echo "load: $REQUESTS requests, concurrency $CONCURRENCY, $(nproc) cores" >&2
-a=$(rps "GET /api/user" -H "Authorization: $TOKEN" "$BASE/api/user")
-b=$(rps "GET records/{id} (PocketBase)" -H "Authorization: $TOKEN" "$BASE/api/collections/users/records/$USER_ID")
-c=$(rps "GET feed .ics (200)" "$FEED")
-d=$(rps "GET feed .ics (304)" -H "If-None-Match: $ETAG" "$FEED")
-e=$(rps "GET /api/health (PocketBase)" "$BASE/api/health")
-python3 - "$a" "$b" "$c" "$d" "$e" <<'PY'
-import sys
-a, b, c, d, e = map(float, sys.argv[1:])
-print(f"/api/user vs PocketBase record view: {a/b:.2f}x throughput")
-print(f"feed 200 vs /api/health:             {c/e:.2f}x throughput")
-print(f"feed 304 vs /api/health:             {d/e:.2f}x throughput")
+# rps URL [HEADER...]: requests/s of one bounded wrk run; fails on any non-2xx/3xx answer.
+rps() {
+  local url=$1; shift
+  local args=() out
+  for h in "$@"; do args+=(-H "$h"); done
+  out=$(timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "${args[@]}" "$url")
+  if grep -q "Non-2xx or 3xx" <<<"$out"; then echo "unexpected answers from $url:" >&2; echo "$out" >&2; exit 1; fi
+  awk '/Requests\/sec/{print $2}' <<<"$out"
+}
+
+# The servers take turns: each run starts one server at a time with a fresh data dir, measures
+# its endpoints and stops it, so one never competes with the other for the 2 cores.
+stop_all() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+binaries=("cur|./app")
+if [ -n "${LOAD_BASELINE:-}" ]; then
+  git worktree add --detach "$work/baseline" "$LOAD_BASELINE" >/dev/null 2>&1
+  mkdir -p "$work/baseline/pb_public/vendor" && cp pb_public/vendor/* "$work/baseline/pb_public/vendor/"
+  (cd "$work/baseline" && go build -o "$work/baseline-app" .)
+  binaries+=("base|$work/baseline-app")
+fi
+
+echo "wrk: $RUNS alternating runs of ${DURATION}s per endpoint, $CONNECTIONS connections, $THREADS threads, $(nproc) cores" >&2
+results="$work/results"
+for run in $(seq "$RUNS"); do
+  for b in "${binaries[@]}"; do
+    IFS='|' read -r who bin <<<"$b"
+    rm -rf "$work/$who-data"
+    start "$who" "$bin" 18097
+    base_var="${who}_BASE" token_var="${who}_TOKEN" user_var="${who}_USER" feed_var="${who}_FEED" etag_var="${who}_ETAG"
+    targets=(
+      "${who}_user|${!base_var}/api/user|Authorization: ${!token_var}"
+      "${who}_record|${!base_var}/api/collections/users/records/${!user_var}|Authorization: ${!token_var}"
+    )
+    if [ "$who" = cur ]; then
+      targets+=(
+        "cur_feed200|${!feed_var}|"
+        "cur_feed304|${!feed_var}|If-None-Match: ${!etag_var}"
+        "cur_health|${!base_var}/api/health|"
+      )
+    fi
+    for t in "${targets[@]}"; do
+      IFS='|' read -r name url header <<<"$t"
+      if [ -n "$header" ]; then r=$(rps "$url" "$header"); else r=$(rps "$url"); fi
+      echo "$name $r" >>"$results"
+      printf 'run %d  %-12s %10s req/s\n' "$run" "$name" "$r" >&2
+    done
+    stop_all
+  done
+done
+
+python3 - "$results" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, rate = line.split()
+    runs.setdefault(name, []).append(float(rate))
+m = {k: statistics.median(v) for k, v in runs.items()}
+def row(label, a, b):
+    print(f"{label:58s} {m[a]:9.0f} vs {m[b]:9.0f} req/s  {m[a]/m[b]:.2f}x")
+print("medians:")
+row("/api/user vs PocketBase record view (same token)", "cur_user", "cur_record")
+row("feed 200 vs /api/health", "cur_feed200", "cur_health")
+row("feed 304 vs /api/health", "cur_feed304", "cur_health")
+if "base_user" in m:
+    row("baseline /api/user vs its PocketBase record view", "base_user", "base_record")
+    row("/api/user now vs baseline /api/user", "cur_user", "base_user")
 PY

@@ -335,10 +335,9 @@ func (c *Client) Impersonate(ctx context.Context, userID string, duration time.D
 	return &imp, nil
 }
 
-// Logout ends this session on the server (POST /api/user/logout) and always drops the token
-// from memory, even when the server call fails; the error is returned. Servers without
-// per-session sign-out answer 404 (an *Error): the token is dropped locally but stays valid
-// until it expires; use LogoutAll to revoke it.
+// Logout ends this session on the server (POST /api/user/logout): its token stops working at
+// once. The token is always dropped from memory, even when the server call fails; the error is
+// returned (a session the server had already ended answers 401).
 func (c *Client) Logout(ctx context.Context) error {
 	defer c.Clear()
 	return c.send(ctx, request{method: "POST", path: "/api/user/logout", auth: true})

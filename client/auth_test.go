@@ -426,15 +426,31 @@ func TestLogoutAll(t *testing.T) {
 	})
 }
 
-// TestLogoutDropsTheToken checks only the local half: this server has no per-session sign-out
-// yet (POST /api/user/logout answers 404), and Logout must drop the token either way.
-func TestLogoutDropsTheToken(t *testing.T) {
+// TestLogout ends the session on the server and drops the token, and drops it even when the
+// server call fails.
+func TestLogout(t *testing.T) {
 	t.Parallel()
 	srv, _ := startServer(t)
 	c, _ := signIn(t, srv, "ana@example.com")
-	err := c.Logout(t.Context())
-	if c.Token() != "" {
-		t.Fatalf("expected the token to be dropped, the server answered %v", err)
+	token := c.Token()
+	if err := c.Logout(t.Context()); err != nil {
+		t.Fatalf("Logout: %v", err)
 	}
-	t.Logf("POST /api/user/logout answered: %v", err)
+	if c.Token() != "" {
+		t.Fatal("expected the token to be dropped")
+	}
+	if res := srv.Do(t, "GET", "/api/user", nil, apptest.Auth(token)); res.Status != http.StatusUnauthorized {
+		t.Fatalf("expected the old token to stop working, got %d", res.Status)
+	}
+	t.Run("a failed Logout drops the token too", func(t *testing.T) {
+		again, err := client.New(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.SetToken(token) // its session has ended: the server answers 401
+		err = again.Logout(t.Context())
+		if client.StatusCode(err) != http.StatusUnauthorized || again.Token() != "" {
+			t.Fatalf("expected a 401 and no token, got %v and %q", err, again.Token())
+		}
+	})
 }

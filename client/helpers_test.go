@@ -77,7 +77,7 @@ func waitForCode(t *testing.T, app *tests.TestApp, email string, after int) stri
 // does (the record's token key plus the collection's auth secret).
 func mintToken(t *testing.T, app core.App, user *core.Record, ttl time.Duration) string {
 	t.Helper()
-	return apptest.SignToken(t, user, ttl, nil)
+	return apptest.SignToken(t, user, ttl, map[string]any{"sid": apptest.Session(t, app, user)})
 }
 
 // claimsOf decodes a token's claims without verifying them.

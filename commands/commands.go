@@ -10,7 +10,8 @@ import (
 // Register adds every PhaseFlow subcommand to app's root command.
 func Register(app *pocketbase.PocketBase, cfg config.Config) {
 	app.RootCmd.AddCommand(
-		NewImpersonateCommand(app),
+		NewImpersonateCommand(app, cfg),
+		NewSessionsCommand(app),
 		NewOIDCCommand(app, cfg),
 		NewCronCommand(app, cfg),
 	)

@@ -8,15 +8,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"phaseflow/audit"
+	"phaseflow/config"
+	"phaseflow/sessions"
 	"phaseflow/users"
 )
 
-// maxImpersonation caps how long a support token may live.
-const maxImpersonation = 30 * 24 * time.Hour
-
-// NewImpersonateCommand returns `impersonate EMAIL [--duration 1h]`, which prints a
-// non-refreshable auth token for the user and audits it.
-func NewImpersonateCommand(app core.App) *cobra.Command {
+// NewImpersonateCommand returns `impersonate EMAIL [--duration 1h]`, which opens an impersonation
+// session for the user (listed with impersonator cli), prints its non-refreshable token and
+// audits it. The duration is capped like the HTTP endpoint's: sessions.MaxImpersonation, and
+// never past SESSION_MAX_DAYS.
+func NewImpersonateCommand(app core.App, cfg config.Config) *cobra.Command {
 	var duration time.Duration
 	cmd := &cobra.Command{
 		Use:          "impersonate EMAIL",
@@ -24,8 +25,10 @@ func NewImpersonateCommand(app core.App) *cobra.Command {
 		Args:         cobra.ExactArgs(1),
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if duration <= 0 || duration > maxImpersonation {
-				return fmt.Errorf("--duration must be between 1s and %s", maxImpersonation)
+			lt := sessions.LifetimesFromDays(cfg.SessionDays, cfg.SessionMaxDays)
+			limit := min(sessions.MaxImpersonation, lt.Absolute)
+			if duration <= 0 || duration > limit {
+				return fmt.Errorf("--duration must be between 1s and %s", limit)
 			}
 			if err := app.RunAllMigrations(); err != nil {
 				return fmt.Errorf("failed to apply migrations: %w", err)
@@ -34,7 +37,15 @@ func NewImpersonateCommand(app core.App) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("no user with email %q", args[0])
 			}
-			token, err := user.NewStaticAuthToken(duration)
+			now := time.Now()
+			s, err := sessions.Create(app, lt, user, sessions.New{
+				Method: sessions.MethodImpersonation, UserAgent: "PhaseFlow CLI", Impersonator: sessions.ImpersonatorCLI,
+				Expires: now.Add(duration),
+			}, now)
+			if err != nil {
+				return fmt.Errorf("failed to open the session: %w", err)
+			}
+			token, err := users.NewSessionToken(user, users.SessionClaims{SessionID: s.ID, Expires: s.Expires})
 			if err != nil {
 				return fmt.Errorf("failed to create the token: %w", err)
 			}

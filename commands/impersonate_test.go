@@ -10,6 +10,8 @@ import (
 
 	"phaseflow/commands"
 	"phaseflow/internal/apptest"
+	"phaseflow/sessions"
+	"phaseflow/users"
 )
 
 func TestImpersonateCommand(t *testing.T) {
@@ -19,7 +21,7 @@ func TestImpersonateCommand(t *testing.T) {
 
 	t.Run("the impersonate command prints a working static token", func(t *testing.T) {
 		var out bytes.Buffer
-		cmd := commands.NewImpersonateCommand(srv.App)
+		cmd := commands.NewImpersonateCommand(srv.App, apptest.Config(t))
 		cmd.SetOut(&out)
 		cmd.SetArgs([]string{"bob@example.com", "--duration", "2h"})
 		if err := cmd.Execute(); err != nil {
@@ -40,11 +42,15 @@ func TestImpersonateCommand(t *testing.T) {
 		if evs := apptest.AuthEvents(t, srv.App, "method = 'impersonate' && actor = 'cli'"); len(evs) != 1 {
 			t.Fatalf("expected the command to be audited, got %d", len(evs))
 		}
+		s, err := sessions.Find(srv.App, users.SessionID(tok))
+		if err != nil || s.Method != sessions.MethodImpersonation || s.Impersonator != sessions.ImpersonatorCLI || s.UserID != bob.Id {
+			t.Fatalf("expected an impersonation session by cli, got %+v (%v)", s, err)
+		}
 	})
 
 	t.Run("the impersonate command refuses an unknown email and a bad duration", func(t *testing.T) {
-		for _, args := range [][]string{{"nobody@example.com"}, {"bob@example.com", "--duration", "0s"}, {"bob@example.com", "--duration", "9000h"}} {
-			cmd := commands.NewImpersonateCommand(srv.App)
+		for _, args := range [][]string{{"nobody@example.com"}, {"bob@example.com", "--duration", "0s"}, {"bob@example.com", "--duration", "9000h"}, {"bob@example.com", "--duration", "721h"}} {
+			cmd := commands.NewImpersonateCommand(srv.App, apptest.Config(t))
 			cmd.SetOut(&bytes.Buffer{})
 			cmd.SetErr(&bytes.Buffer{})
 			cmd.SetArgs(args)

@@ -23,6 +23,8 @@ const (
 	DefaultOIDCDisplayName   = "Pocket-ID"
 	DefaultAuthRateLimit     = 5
 	DefaultSessionDays       = 14
+	DefaultSessionMaxDays    = 30
+	MaxSessionDays           = 365
 	DefaultAuditRetention    = 90
 	DefaultSMTPPort          = 587
 	DefaultMailSenderName    = "PhaseFlow"
@@ -73,8 +75,12 @@ type Config struct {
 	OpenRegistration     bool
 	RegistrationApproval bool
 
-	AuthRateLimit       int
-	SessionDays         int
+	AuthRateLimit int
+	// SessionDays is the idle limit of a session: it ends after this many days without use.
+	SessionDays int
+	// SessionMaxDays is the absolute limit of a session: it ends this many days after the sign-in,
+	// whatever the person does.
+	SessionMaxDays      int
 	AuditRetentionDays  int
 	TrustedProxyHeaders []string
 }
@@ -153,7 +159,8 @@ func FromEnv(lookup Lookup) (Config, error) {
 		OpenRegistration:     r.boolean("OPEN_REGISTRATION", false),
 		RegistrationApproval: r.boolean("REGISTRATION_APPROVAL", false),
 		AuthRateLimit:        r.intRange("AUTH_RATE_LIMIT", DefaultAuthRateLimit, 1, 1000),
-		SessionDays:          r.intRange("SESSION_DAYS", DefaultSessionDays, 1, 365),
+		SessionDays:          r.intRange("SESSION_DAYS", DefaultSessionDays, 1, MaxSessionDays),
+		SessionMaxDays:       r.intRange("SESSION_MAX_DAYS", DefaultSessionMaxDays, 1, MaxSessionDays),
 		AuditRetentionDays:   r.intRange("AUTH_EVENTS_RETENTION_DAYS", DefaultAuditRetention, 1, 3650),
 		TrustedProxyHeaders:  r.headerList("TRUSTED_PROXY_HEADERS"),
 	}
@@ -165,6 +172,9 @@ func FromEnv(lookup Lookup) (Config, error) {
 	r.checkSMTP(c.SMTP)
 	if c.CronSecret != "" && len(c.CronSecret) < MinCronSecretLength {
 		r.fail("CRON_SECRET", fmt.Sprintf("must be at least %d characters", MinCronSecretLength))
+	}
+	if c.SessionMaxDays < c.SessionDays {
+		r.fail("SESSION_MAX_DAYS", "must be at least SESSION_DAYS (the absolute session limit cannot be shorter than the idle limit)")
 	}
 	if c.EncryptionKey != "" && len(c.EncryptionKey) != EncryptionKeyLength {
 		r.fail(EncryptionKeyEnvVariable, fmt.Sprintf("must be exactly %d characters", EncryptionKeyLength))

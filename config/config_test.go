@@ -64,6 +64,7 @@ func fullEnv() map[string]string {
 		"REGISTRATION_APPROVAL":         "1",
 		"AUTH_RATE_LIMIT":               " 10 ",
 		"SESSION_DAYS":                  "30",
+		"SESSION_MAX_DAYS":              "60",
 		"AUTH_EVENTS_RETENTION_DAYS":    "180",
 		"TRUSTED_PROXY_HEADERS":         " X-Forwarded-For ,X-Real-IP ",
 	}
@@ -128,6 +129,7 @@ func TestFromEnvEmptyEnvironmentYieldsDefaults(t *testing.T) {
 		{"RegistrationApproval", c.RegistrationApproval, false},
 		{"AuthRateLimit", c.AuthRateLimit, 5},
 		{"SessionDays", c.SessionDays, 14},
+		{"SessionMaxDays", c.SessionMaxDays, 30},
 		{"AuditRetentionDays", c.AuditRetentionDays, 90},
 		{"TrustedProxyHeaders", c.TrustedProxyHeaders, []string(nil)},
 		{"IsLocal", c.IsLocal(), true},
@@ -193,6 +195,7 @@ func TestFromEnvFullEnvironment(t *testing.T) {
 		RegistrationApproval: true,
 		AuthRateLimit:        10,
 		SessionDays:          30,
+		SessionMaxDays:       60,
 		AuditRetentionDays:   180,
 		TrustedProxyHeaders:  []string{"X-Forwarded-For", "X-Real-IP"},
 	}
@@ -323,8 +326,13 @@ func TestFromEnvParsesValues(t *testing.T) {
 		},
 		{
 			"SESSION_DAYS upper bound",
-			map[string]string{"SESSION_DAYS": "365"},
+			map[string]string{"SESSION_DAYS": "365", "SESSION_MAX_DAYS": "365"},
 			func(c Config) (any, any) { return c.SessionDays, 365 },
+		},
+		{
+			"SESSION_MAX_DAYS equal to SESSION_DAYS",
+			map[string]string{"SESSION_DAYS": "7", "SESSION_MAX_DAYS": "7"},
+			func(c Config) (any, any) { return c.SessionMaxDays, 7 },
 		},
 		{
 			"SMTP_PORT upper bound",
@@ -434,6 +442,9 @@ func TestFromEnvReportsEachInvalidVariable(t *testing.T) {
 		{"SESSION_DAYS=0", map[string]string{"SESSION_DAYS": "0"}, Problem{"SESSION_DAYS", rangeMsg("1", "365")}},
 		{"SESSION_DAYS=366", map[string]string{"SESSION_DAYS": "366"}, Problem{"SESSION_DAYS", rangeMsg("1", "365")}},
 		{"SESSION_DAYS=1.5", map[string]string{"SESSION_DAYS": "1.5"}, Problem{"SESSION_DAYS", rangeMsg("1", "365")}},
+		{"SESSION_MAX_DAYS=366", map[string]string{"SESSION_MAX_DAYS": "366"}, Problem{"SESSION_MAX_DAYS", rangeMsg("1", "365")}},
+		{"SESSION_MAX_DAYS below SESSION_DAYS", map[string]string{"SESSION_DAYS": "14", "SESSION_MAX_DAYS": "13"},
+			Problem{"SESSION_MAX_DAYS", "must be at least SESSION_DAYS (the absolute session limit cannot be shorter than the idle limit)"}},
 		{"SMTP_PORT=0", map[string]string{"SMTP_PORT": "0"}, Problem{"SMTP_PORT", rangeMsg("1", "65535")}},
 		{"SMTP_PORT=65536", map[string]string{"SMTP_PORT": "65536"}, Problem{"SMTP_PORT", rangeMsg("1", "65535")}},
 		{"SMTP_PORT=smtp", map[string]string{"SMTP_PORT": "smtp"}, Problem{"SMTP_PORT", rangeMsg("1", "65535")}},

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -151,6 +152,23 @@ func TestCommands(t *testing.T) {
 		if p, err := c.User(t.Context()); err != nil || p.Email != "ana@example.com" {
 			t.Fatalf("expected the token to work for ana, got %+v %v", p, err)
 		}
+	})
+	t.Run("sessions list and revoke reach the running server", func(t *testing.T) {
+		signedIn := signIn(t, srv, "ana@example.com")
+		out, code := runIn(t, srv.Dir, env, "sessions", "list", "ana@example.com")
+		sid := tokenClaim(t, signedIn.Token(), "sid")
+		if code != 0 || !strings.Contains(out, sid) {
+			t.Fatalf("expected the session %s listed, got %d: %s", sid, code, out)
+		}
+		out, code = runIn(t, srv.Dir, env, "sessions", "revoke", "ana@example.com", "--id", sid)
+		if code != 0 || !strings.Contains(out, "ended 1 session(s)") {
+			t.Fatalf("expected the session ended, got %d: %s", code, out)
+		}
+		// Another process ended it: the server's session cache notices within its TTL (10 s).
+		eventually(t, "the revoked token refused by the running server", func() bool {
+			_, err := signedIn.User(t.Context())
+			return client.StatusCode(err) == http.StatusUnauthorized
+		})
 	})
 	t.Run("cron run prints the job result", func(t *testing.T) {
 		out, code := runIn(t, srv.Dir, env, "cron", "run", "notifications")

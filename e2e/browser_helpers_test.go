@@ -322,8 +322,8 @@ func jsString(s string) string {
 	return string(raw)
 }
 
-// tokenExp reads a JWT's exp claim without verifying it.
-func tokenExp(t *testing.T, token string) int64 {
+// tokenClaims decodes a JWT's payload without verifying it.
+func tokenClaims(t *testing.T, token string) map[string]any {
 	t.Helper()
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
@@ -333,13 +333,25 @@ func tokenExp(t *testing.T, token string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var claims struct {
-		Exp int64 `json:"exp"`
-	}
+	var claims map[string]any
 	if err := json.Unmarshal(raw, &claims); err != nil {
 		t.Fatal(err)
 	}
-	return claims.Exp
+	return claims
+}
+
+// tokenExp reads a JWT's exp claim without verifying it.
+func tokenExp(t *testing.T, token string) int64 {
+	t.Helper()
+	exp, _ := tokenClaims(t, token)["exp"].(float64)
+	return int64(exp)
+}
+
+// tokenClaim reads one string claim of a JWT without verifying it.
+func tokenClaim(t *testing.T, token, claim string) string {
+	t.Helper()
+	v, _ := tokenClaims(t, token)[claim].(string)
+	return v
 }
 
 var mailCodePattern = regexp.MustCompile(`\b(\d{8})\b`)

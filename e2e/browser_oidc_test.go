@@ -9,12 +9,15 @@ import (
 	"testing"
 
 	"github.com/oauth2-proxy/mockoidc"
+
+	"phaseflow/internal/apptest"
 )
 
 // provider is a real OIDC provider (mockoidc) on 127.0.0.1 whose /authorize requests the tests can
 // observe and, for the error cases, answer themselves.
 type provider struct {
 	*mockoidc.MockOIDC
+	endSession *apptest.EndSession
 
 	mu        sync.Mutex
 	authorize []url.Values
@@ -27,7 +30,11 @@ func newProvider() (*provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &provider{MockOIDC: m}
+	p := &provider{MockOIDC: m, endSession: apptest.NewEndSession(m)}
+	// RP-initiated logout as Pocket-ID does it; mockoidc has none.
+	if err := m.AddMiddleware(p.endSession.Middleware); err != nil {
+		return nil, err
+	}
 	err = m.AddMiddleware(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == mockoidc.AuthorizationEndpoint {
@@ -55,7 +62,10 @@ func newProvider() (*provider, error) {
 	return p, nil
 }
 
-func (p *provider) shutdown() { _ = p.Shutdown() }
+func (p *provider) shutdown() {
+	_ = p.Shutdown()
+	p.endSession.Close()
+}
 
 // lastAuthorize returns the query of the latest /authorize request.
 func (p *provider) lastAuthorize(t *testing.T) url.Values {
@@ -118,6 +128,36 @@ func TestBrowserOIDC(t *testing.T) {
 		}
 		if signedInAs := mustEval[string](tab, `JSON.parse(localStorage.getItem("pocketbase_auth")).record.id`); signedInAs != id {
 			t.Fatalf("expected the existing account %s to be signed in, got %s", id, signedInAs)
+		}
+	})
+
+	t.Run("sign-out ends the session and offers to sign out of the provider too", func(t *testing.T) {
+		email := "oidc-logout@example.com"
+		createUser(t, closed, email, false)
+		idp.QueueUser(&mockoidc.MockUser{Subject: "sub-logout", Email: email, EmailVerified: true})
+		tab := newTab(t)
+		tab.navigate(closed.URL + "/login?next=/settings")
+		tab.click("#oidc-signin")
+		tab.waitLocation("/settings")
+		tab.waitSignedInAs(email)
+		tab.click("#sign-out")
+		tab.waitLocation("/login")
+		tab.waitFor("the offer", `document.querySelector("#idp-logout-link")?.textContent === "Sign out of Pocket-ID"`)
+		before := len(idp.endSession.Requests())
+		tab.click("#idp-logout-link")
+		// A valid id_token_hint: the provider ends its session and sends the browser back.
+		tab.waitLocation("/login")
+		reqs := idp.endSession.Requests()
+		if len(reqs) != before+1 {
+			t.Fatalf("expected one end-session request, got %d", len(reqs)-before)
+		}
+		q := reqs[len(reqs)-1]
+		if q.Get("post_logout_redirect_uri") != closed.URL+"/login" || q.Get("client_id") != idp.ClientID ||
+			tokenClaim(t, q.Get("id_token_hint"), "sub") != "sub-logout" {
+			t.Fatalf("unexpected end-session request %v", q)
+		}
+		if mustEval[bool](tab, `Boolean(document.querySelector("#idp-logout"))`) {
+			t.Fatal("the offer is shown again after coming back")
 		}
 	})
 

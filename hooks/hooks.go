@@ -1,6 +1,6 @@
-// Package hooks binds PhaseFlow's rooms (users, audit, jobs, settings) to PocketBase's events.
-// Reading Register shows every event PhaseFlow listens to and, where several handlers share an
-// event, the order they run in.
+// Package hooks binds PhaseFlow's rooms (users, sessions, audit, jobs, settings) to PocketBase's
+// events. Reading Register shows every event PhaseFlow listens to and, where several handlers
+// share an event, the order they run in.
 package hooks
 
 import (
@@ -14,6 +14,7 @@ import (
 	"phaseflow/audit"
 	"phaseflow/config"
 	"phaseflow/jobs"
+	"phaseflow/sessions"
 	"phaseflow/settings"
 	"phaseflow/users"
 )
@@ -22,7 +23,7 @@ import (
 // (audit.CapturePriority) record the identity and account before any policy can refuse.
 const (
 	policyPriority  = 0  // users.Check*: may refuse a sign-in
-	sessionPriority = 10 // users.IssueSessionToken: only for a sign-in the policy let through
+	sessionPriority = 10 // sessions.Issue: only for a sign-in the policy let through
 )
 
 // startupPriority runs the start-up work before the routes are bound and the server listens.
@@ -30,6 +31,7 @@ const startupPriority = -100
 
 // Register binds every PhaseFlow hook to app. It is called by main and by tests.
 func Register(app core.App, cfg config.Config) {
+	lifetimes := sessions.LifetimesFromDays(cfg.SessionDays, cfg.SessionMaxDays)
 	ctx, cancel := context.WithCancel(context.Background())
 	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
 		cancel()
@@ -54,12 +56,22 @@ func Register(app core.App, cfg config.Config) {
 	})
 	app.OnMailerSend().BindFunc(settings.UseConsoleMailer(cfg, &settings.ConsoleMailer{Out: os.Stdout}))
 
-	// The users record: defaults, the one validation point, and the feed of a takeover.
+	// The users record: defaults, the one validation point, a takeover's feed, and the sessions
+	// of an account whose access changed.
 	app.OnRecordCreate(users.Collection).BindFunc(func(e *core.RecordEvent) error {
 		return users.SetDefaults(e, cfg.RegistrationApproval)
 	})
 	app.OnRecordValidate(users.Collection).BindFunc(users.Validate)
 	app.OnRecordUpdate(users.Collection).BindFunc(users.ClearFeedOnVerification)
+	app.OnRecordUpdate(users.Collection).BindFunc(users.EndSessionsOnAccessChange)
+	app.OnRecordAfterUpdateSuccess(users.Collection).BindFunc(sessions.EndAllOnKeyChange)
+
+	// Sessions: a row deleted or edited anywhere (the admin UI too) takes effect at once, and a
+	// realtime connection lives only as long as its session.
+	app.OnRecordAfterDeleteSuccess(sessions.Collection).BindFunc(sessions.OnDeleted)
+	app.OnRecordAfterUpdateSuccess(sessions.Collection).BindFunc(sessions.OnChanged)
+	app.OnRealtimeSubscribeRequest().BindFunc(sessions.RememberRealtime)
+	app.OnRealtimeMessageSend().BindFunc(sessions.GuardRealtime)
 
 	// Sign-in: the audit records, then the policy decides, then the session token is issued.
 	app.OnRecordAuthWithPasswordRequest().Bind(&hook.Handler[*core.RecordAuthWithPasswordRequestEvent]{
@@ -75,6 +87,9 @@ func Register(app core.App, cfg config.Config) {
 		Func: audit.CaptureOAuth2, Priority: audit.CapturePriority,
 	})
 	app.OnRecordAuthWithOAuth2Request(users.Collection).Bind(&hook.Handler[*core.RecordAuthWithOAuth2RequestEvent]{
+		Func: sessions.TakeIDToken, Priority: audit.CapturePriority,
+	})
+	app.OnRecordAuthWithOAuth2Request(users.Collection).Bind(&hook.Handler[*core.RecordAuthWithOAuth2RequestEvent]{
 		Func: func(e *core.RecordAuthWithOAuth2RequestEvent) error {
 			return users.CheckOAuth2SignIn(e, cfg.OpenRegistration)
 		},
@@ -88,6 +103,7 @@ func Register(app core.App, cfg config.Config) {
 		Priority: policyPriority,
 	})
 	app.OnRecordAuthRequest(users.Collection).Bind(&hook.Handler[*core.RecordAuthRequestEvent]{
-		Func: users.IssueSessionToken, Priority: sessionPriority,
+		Func:     func(e *core.RecordAuthRequestEvent) error { return sessions.Issue(e, lifetimes) },
+		Priority: sessionPriority,
 	})
 }

@@ -321,7 +321,7 @@ func TestOIDCSignInNeverLinksToTheCallersAccount(t *testing.T) {
 	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
 	// Eve has a Pocket-ID login and Ana's stolen token, but no PhaseFlow account.
 	m.QueueUser(&mockoidc.MockUser{Subject: "sub-eve", Email: "eve@example.com", EmailVerified: true})
-	res := oidcSignInWith(t, srv, cfg, map[string]string{"Authorization": apptest.Token(t, ana)}, nil)
+	res := oidcSignInWith(t, srv, cfg, map[string]string{"Authorization": apptest.Token(t, srv.App, ana)}, nil)
 	if res.Status != http.StatusForbidden || !strings.Contains(string(res.Body), "No account for this identity.") {
 		t.Fatalf("expected 403 no account, got %d: %s", res.Status, res.Body)
 	}

@@ -16,7 +16,7 @@ func TestRecordAPICannotBypassProfileRules(t *testing.T) {
 	srv := apptest.Start(t, apptest.Config(t))
 	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
 	bob := apptest.CreateUser(t, srv.App, "bob@example.com")
-	auth := map[string]string{"Authorization": apptest.Token(t, ana)}
+	auth := map[string]string{"Authorization": apptest.Token(t, srv.App, ana)}
 
 	refused := []struct {
 		name   string

@@ -18,7 +18,7 @@ func TestAuthRefresh(t *testing.T) {
 	user := apptest.CreateUser(t, srv.App, "ana@example.com")
 
 	t.Run("refresh extends the expiry to the full session", func(t *testing.T) {
-		short := apptest.SignToken(t, user, time.Minute, nil)
+		short := apptest.SignToken(t, user, time.Minute, map[string]any{"sid": apptest.Session(t, srv.App, user)})
 		res := srv.Do(t, "POST", "/api/collections/users/auth-refresh", nil, map[string]string{"Authorization": short})
 		if res.Status != http.StatusOK {
 			t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
@@ -33,8 +33,8 @@ func TestAuthRefresh(t *testing.T) {
 		}
 	})
 
-	valid := apptest.Token(t, user)
-	expired := apptest.SignToken(t, user, -time.Minute, nil)
+	valid := apptest.Token(t, srv.App, user)
+	expired := apptest.SignToken(t, user, -time.Minute, map[string]any{"sid": apptest.Session(t, srv.App, user)})
 	superuser := apptest.CreateSuperuser(t, srv.App, "root@example.com")
 	refused := []struct {
 		name, token string
@@ -44,7 +44,7 @@ func TestAuthRefresh(t *testing.T) {
 		{"a token with forged claims", apptest.ForgeClaim(t, valid, "refreshable", false), http.StatusUnauthorized},
 		{"an expired token", expired, http.StatusUnauthorized},
 		// PocketBase's refresh requires a token of the same collection.
-		{"a superuser token", apptest.Token(t, superuser), http.StatusForbidden},
+		{"a superuser token", apptest.Token(t, srv.App, superuser), http.StatusForbidden},
 		{"no token", "", http.StatusUnauthorized},
 	}
 	for _, c := range refused {
@@ -69,7 +69,7 @@ func TestImpersonation(t *testing.T) {
 
 	t.Run("a superuser gets a non-refreshable token", func(t *testing.T) {
 		res := srv.Do(t, "POST", "/api/collections/users/impersonate/"+user.Id, map[string]int{"duration": 600},
-			map[string]string{"Authorization": apptest.Token(t, superuser)})
+			map[string]string{"Authorization": apptest.Token(t, srv.App, superuser)})
 		if res.Status != http.StatusOK {
 			t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 		}
@@ -87,7 +87,7 @@ func TestImpersonation(t *testing.T) {
 
 	t.Run("a user token gets 403", func(t *testing.T) {
 		res := srv.Do(t, "POST", "/api/collections/users/impersonate/"+other.Id, nil,
-			map[string]string{"Authorization": apptest.Token(t, user)})
+			map[string]string{"Authorization": apptest.Token(t, srv.App, user)})
 		if res.Status != http.StatusForbidden || strings.Contains(string(res.Body), `"token"`) {
 			t.Fatalf("expected 403, got %d: %s", res.Status, res.Body)
 		}
@@ -99,7 +99,7 @@ func TestImpersonation(t *testing.T) {
 
 	t.Run("impersonating a record that does not exist is audited", func(t *testing.T) {
 		res := srv.Do(t, "POST", "/api/collections/_pb_users_auth_/impersonate/doesnotexist123", nil,
-			map[string]string{"Authorization": apptest.Token(t, superuser)})
+			map[string]string{"Authorization": apptest.Token(t, srv.App, superuser)})
 		if res.Status != http.StatusNotFound {
 			t.Fatalf("expected 404, got %d: %s", res.Status, res.Body)
 		}

@@ -1,5 +1,6 @@
-// Package jobs holds PhaseFlow's scheduled jobs (the daily reminders and the audit cleanup) and
-// their runner, shared by the in-process cron, POST /api/cron/{job} and `./app cron run JOB`.
+// Package jobs holds PhaseFlow's scheduled jobs (the daily reminders, and the cleanup of old audit
+// rows and ended sessions) and their runner, shared by the in-process cron, POST /api/cron/{job}
+// and `./app cron run JOB`.
 package jobs
 
 import (
@@ -10,6 +11,7 @@ import (
 
 	"phaseflow/audit"
 	"phaseflow/config"
+	"phaseflow/sessions"
 )
 
 // Job names.
@@ -47,9 +49,12 @@ func Run(app core.App, cfg config.Config, name string, now time.Time) (Result, e
 	case Notifications:
 		res.Processed, res.Sent, err = sendNotifications(app, cfg, now)
 	case Cleanup:
-		var n int64
-		n, err = audit.DeleteOld(app, cfg.AuditRetentionDays, now)
-		res.Processed = int(n)
+		var events, ended int64
+		events, err = audit.DeleteOld(app, cfg.AuditRetentionDays, now)
+		if err == nil {
+			ended, err = sessions.DeleteExpired(app, now)
+		}
+		res.Processed = int(events + ended)
 	default:
 		return res, ErrUnknown
 	}

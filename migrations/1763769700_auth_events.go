@@ -17,11 +17,7 @@ func init() {
 		}
 		c := core.NewBaseCollection(audit.Collection)
 		c.Fields.Add(
-			&core.SelectField{Name: audit.FieldMethod, Required: true, MaxSelect: 1, Values: []string{
-				// The methods of the first release; later migrations add to them.
-				"password", "otp_request", "otp", "oauth2", "refresh", "impersonate",
-				"logout_all", "mfa_setting", "calendar_token", "cron",
-			}},
+			&core.SelectField{Name: audit.FieldMethod, Required: true, MaxSelect: 1, Values: methodsV1()},
 			&core.SelectField{Name: audit.FieldOutcome, Required: true, MaxSelect: 1, Values: []string{
 				audit.OutcomeSuccess, audit.OutcomeFailure, audit.OutcomeRateLimited, audit.OutcomeMFARequired,
 			}},

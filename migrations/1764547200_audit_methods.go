@@ -7,15 +7,12 @@ import (
 	"phaseflow/audit"
 )
 
-// The audit's method field takes every value of audit.Methods (new in this release: oidc_unlink,
-// the ./app oidc unlink command, which earlier rows recorded as oauth2 by the cli actor).
+// The audit's method field gains oidc_unlink, the ./app oidc unlink command, which earlier rows
+// recorded as oauth2 by the cli actor.
 func init() {
 	m.Register(func(app core.App) error {
-		return setSelectValues(app, audit.Collection, audit.FieldMethod, audit.Methods)
+		return setSelectValues(app, audit.Collection, audit.FieldMethod, append(methodsV1(), "oidc_unlink"))
 	}, func(app core.App) error {
-		return setSelectValues(app, audit.Collection, audit.FieldMethod, []string{
-			"password", "otp_request", "otp", "oauth2", "refresh", "impersonate",
-			"logout_all", "mfa_setting", "calendar_token", "cron",
-		})
+		return setSelectValues(app, audit.Collection, audit.FieldMethod, methodsV1())
 	})
 }

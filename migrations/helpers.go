@@ -22,3 +22,12 @@ func setSelectValues(app core.App, collection, field string, values []string) er
 	f.Values = values
 	return app.Save(col)
 }
+
+// methodsV1 are the audit methods of the first release. Migrations name their values as they
+// were when written, so a later change to audit.Methods cannot change what an old one did.
+func methodsV1() []string {
+	return []string{
+		"password", "otp_request", "otp", "oauth2", "refresh", "impersonate",
+		"logout_all", "mfa_setting", "calendar_token", "cron",
+	}
+}

@@ -13,8 +13,9 @@ import (
 	"phaseflow/users"
 )
 
-// benchMux builds the real router once, with one user who has a profile and a feed.
-func benchMux(b *testing.B) (http.Handler, *core.Record, string, string) {
+// benchMux builds the real router once, with one user who has a profile and a feed, without the
+// global middlewares named in unbind.
+func benchMux(b *testing.B, unbind ...string) (http.Handler, *core.Record, string, string) {
 	b.Helper()
 	app := apptest.NewApp(b, apptest.Config(b))
 	user := apptest.CreateUser(b, app, "ana@example.com", func(r *core.Record) {
@@ -28,6 +29,7 @@ func benchMux(b *testing.B) (http.Handler, *core.Record, string, string) {
 	}
 	var mux http.Handler
 	if err := app.OnServe().Trigger(&core.ServeEvent{App: app, Router: r}, func(e *core.ServeEvent) error {
+		e.Router.Unbind(unbind...)
 		m, err := e.Router.BuildMux()
 		mux = m
 		return err
@@ -35,7 +37,7 @@ func benchMux(b *testing.B) (http.Handler, *core.Record, string, string) {
 		b.Fatal(err)
 	}
 	app.Settings().RateLimits.Enabled = false
-	token := apptest.Token(b, user)
+	token := apptest.Token(b, app, user)
 	req := httptest.NewRequest("POST", "/api/user/calendar-token", nil)
 	req.Header.Set("Authorization", token)
 	rec := httptest.NewRecorder()
@@ -62,13 +64,21 @@ func serve(b *testing.B, mux http.Handler, path string, headers map[string]strin
 }
 
 // BenchmarkProfile compares GET /api/user with PocketBase's own record view of the same user with
-// the same token, in the same run. Compare the ns/op of the two sub-benchmarks as a ratio.
+// the same token, in the same run, with and without the session check (a router built without
+// the sessions middleware; the token's session is live either way). Compare the ns/op of the
+// sub-benchmarks as ratios.
 func BenchmarkProfile(b *testing.B) {
 	mux, user, token, _ := benchMux(b)
+	unchecked, uncheckedUser, uncheckedToken, _ := benchMux(b, "phaseflowSessions")
 	auth := map[string]string{"Authorization": token}
 	b.Run("phaseflow_GET_api_user", func(b *testing.B) { serve(b, mux, "/api/user", auth, 200) })
 	b.Run("pocketbase_GET_record", func(b *testing.B) {
 		serve(b, mux, "/api/collections/users/records/"+user.Id, auth, 200)
+	})
+	uauth := map[string]string{"Authorization": uncheckedToken}
+	b.Run("phaseflow_GET_api_user_without_session_check", func(b *testing.B) { serve(b, unchecked, "/api/user", uauth, 200) })
+	b.Run("pocketbase_GET_record_without_session_check", func(b *testing.B) {
+		serve(b, unchecked, "/api/collections/users/records/"+uncheckedUser.Id, uauth, 200)
 	})
 }
 

@@ -18,7 +18,7 @@ import (
 
 func createFeed(t *testing.T, srv *apptest.Server, user *core.Record) string {
 	t.Helper()
-	res := srv.Do(t, "POST", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, user)})
+	res := srv.Do(t, "POST", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, srv.App, user)})
 	if res.Status != http.StatusOK {
 		t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 	}
@@ -46,7 +46,7 @@ func TestCalendarFeed(t *testing.T) {
 		if h := r.GetString(users.FieldCalendarTokenHash); h == "" || strings.Contains(h, token) {
 			t.Fatalf("expected a hash, not the token, got %q", h)
 		}
-		state := srv.Do(t, "GET", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, ana)})
+		state := srv.Do(t, "GET", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, srv.App, ana)})
 		if string(state.Body) != `{"active":true}` {
 			t.Fatalf("expected active, got %s", state.Body)
 		}
@@ -116,7 +116,7 @@ func TestCalendarFeed(t *testing.T) {
 	}
 
 	t.Run("sign-out everywhere and a password change do not break the feed", func(t *testing.T) {
-		if res := srv.Do(t, "POST", "/api/user/logout-all", nil, map[string]string{"Authorization": apptest.Token(t, ana)}); res.Status != http.StatusNoContent {
+		if res := srv.Do(t, "POST", "/api/user/logout-all", nil, map[string]string{"Authorization": apptest.Token(t, srv.App, ana)}); res.Status != http.StatusNoContent {
 			t.Fatalf("logout-all: %d %s", res.Status, res.Body)
 		}
 		if res := srv.Do(t, "GET", path, nil, nil); res.Status != http.StatusOK {
@@ -133,7 +133,7 @@ func TestCalendarFeed(t *testing.T) {
 	})
 	t.Run("A cannot revoke B's feed; revoking A's own ends it", func(t *testing.T) {
 		fresh, _ := srv.App.FindRecordById(users.Collection, ana.Id)
-		res := srv.Do(t, "DELETE", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, fresh)})
+		res := srv.Do(t, "DELETE", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, srv.App, fresh)})
 		if res.Status != http.StatusNoContent {
 			t.Fatalf("expected 204, got %d", res.Status)
 		}
@@ -155,7 +155,7 @@ func TestCalendarFeed(t *testing.T) {
 	})
 	t.Run("an unverified account cannot create a feed", func(t *testing.T) {
 		eve := apptest.CreateUser(t, srv.App, "eve@example.com", func(r *core.Record) { r.SetVerified(false) })
-		res := srv.Do(t, "POST", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, eve)})
+		res := srv.Do(t, "POST", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, srv.App, eve)})
 		if res.Status != http.StatusForbidden {
 			t.Fatalf("expected 403, got %d: %s", res.Status, res.Body)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"phaseflow/audit"
+	"phaseflow/sessions"
 	"phaseflow/users"
 )
 
@@ -18,16 +19,22 @@ const (
 	// Just inside the activity logger, so the redaction also covers requests refused early (rate
 	// limit, panic, 404 fallback) before the logger records the URL.
 	feedRedactionPriority = apis.DefaultActivityLoggerMiddlewarePriority + 1
-	// Right after the token is loaded: the OAuth2 endpoint must not see the caller's token.
-	noLinkingPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 1
+	// Right after the token is loaded, before anything reads e.Auth: a token whose session ended
+	// is no token.
+	sessionPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 1
+	// Then the OAuth2 endpoint must not see the caller's token.
+	noLinkingPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 2
 	// After the token is loaded, before rate limiting, so 429s are audited too.
 	auditPriority = apis.DefaultRateLimitMiddlewarePriority - 1
 )
 
 // bindMiddlewares binds every global middleware PhaseFlow adds, in priority order.
-func bindMiddlewares(se *core.ServeEvent) {
+func bindMiddlewares(se *core.ServeEvent, lt sessions.Lifetimes) {
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowFeedRedaction", Priority: feedRedactionPriority, Func: redactFeedToken,
+	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowSessions", Priority: sessionPriority, Func: sessions.Middleware(lt),
 	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowOAuth2NoLinking", Priority: noLinkingPriority, Func: users.IgnoreAuthOnOAuth2,
@@ -37,10 +44,16 @@ func bindMiddlewares(se *core.ServeEvent) {
 	})
 }
 
+// msgSessionOver answers a token whose session was ended (signed out, expired, revoked).
+const msgSessionOver = "Your session has ended; sign in again."
+
 // requireUser allows only a signed-in user (users collection) through. The token comes from the
 // Authorization header alone: PocketBase does not read cookies, so a cookie cannot drive these
 // routes (no CSRF surface).
 func requireUser(e *core.RequestEvent) error {
+	if e.Auth == nil && sessions.Ended(e) {
+		return e.UnauthorizedError(msgSessionOver, nil)
+	}
 	if e.Auth == nil {
 		return e.UnauthorizedError("Sign in first: this endpoint needs a valid user token in the Authorization header.", nil)
 	}

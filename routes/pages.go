@@ -18,6 +18,7 @@ import (
 
 	"phaseflow/config"
 	pbpublic "phaseflow/pb_public"
+	"phaseflow/sessions"
 	"phaseflow/users"
 )
 
@@ -80,7 +81,7 @@ type AppConfig struct {
 //     known or not, lands on /login, so the server never tells a stranger which pages exist.
 //
 // Only GET and HEAD are served; other methods get a JSON 405 and never the shell.
-func bindPages(se *core.ServeEvent, cfg config.Config) {
+func bindPages(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetimes) {
 	site, err := newSite(pbpublic.Files)
 	if err != nil {
 		// The files are embedded at build time, so this cannot happen in a built binary.
@@ -94,14 +95,16 @@ func bindPages(se *core.ServeEvent, cfg config.Config) {
 	// A method-less catch-all: "GET /{path...}" would conflict with the method-less
 	// "/api/{path...}" fallback (each is more specific in one dimension), which panics in
 	// BuildMux. Every PocketBase route (/api/..., GET /_/...) is more specific than this one.
+	site.lifetimes = lt
 	se.Router.Any("/{path...}", site.serve)
 }
 
 // site is the embedded front end with its shell and per-file ETags loaded once.
 type site struct {
-	files fs.FS
-	shell []byte
-	etags map[string]string
+	lifetimes sessions.Lifetimes
+	files     fs.FS
+	shell     []byte
+	etags     map[string]string
 }
 
 func newSite(files fs.FS) (*site, error) {
@@ -137,7 +140,7 @@ func (s *site) serve(e *core.RequestEvent) error {
 
 	setPageHeaders(e.Response.Header())
 	if !publicPages[p] {
-		if _, err := pageSession(e); err != nil {
+		if _, err := pageSession(e, s.lifetimes); err != nil {
 			return e.Redirect(http.StatusFound, loginURL(e.Request.URL))
 		}
 	}
@@ -191,10 +194,10 @@ func setPageHeaders(h http.Header) {
 }
 
 // pageSession returns the user whose token is in the pb_auth cookie. The cookie is verified like
-// an Authorization header (signature, expiry, the record's current token key) and must belong to
-// the users collection: a superuser token is not a page session. The result is used only to
-// decide whether to serve the shell; it never authorizes an API call.
-func pageSession(e *core.RequestEvent) (*core.Record, error) {
+// an Authorization header (signature, expiry, the record's current token key, a live session)
+// and must belong to the users collection: a superuser token is not a page session. The result
+// is used only to decide whether to serve the shell; it never authorizes an API call.
+func pageSession(e *core.RequestEvent, lt sessions.Lifetimes) (*core.Record, error) {
 	c, err := e.Request.Cookie(SessionCookie)
 	if err != nil {
 		return nil, err
@@ -209,6 +212,9 @@ func pageSession(e *core.RequestEvent) (*core.Record, error) {
 	}
 	if record.Collection().Name != users.Collection {
 		return nil, errors.New("the session cookie is not a users token")
+	}
+	if _, err := sessions.CheckToken(e.App, lt, record, token, time.Now()); err != nil {
+		return nil, err
 	}
 	return record, nil
 }

@@ -34,12 +34,12 @@ func TestPageGuard(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
 	user := apptest.CreateUser(t, srv.App, "guard@example.com")
-	valid := apptest.Token(t, user)
+	valid := apptest.Token(t, srv.App, user)
 	forged, err := security.NewJWT(authClaims(user), "not-the-signing-key-of-this-user", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired := apptest.SignToken(t, user, -time.Minute, nil)
+	expired := apptest.SignToken(t, user, -time.Minute, map[string]any{"sid": apptest.Session(t, srv.App, user)})
 	verificationClaims := authClaims(user)
 	verificationClaims[core.TokenClaimType] = core.TokenTypeVerification
 	verification, err := security.NewJWT(verificationClaims, user.TokenKey()+user.Collection().VerificationToken.Secret, time.Hour)
@@ -47,7 +47,7 @@ func TestPageGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	superuser := apptest.CreateSuperuser(t, srv.App, "root@example.com")
-	superuserToken := apptest.Token(t, superuser)
+	superuserToken := apptest.Token(t, srv.App, superuser)
 	sdkStyle := url.QueryEscape(`{"token":"` + valid + `","record":{"id":"` + user.Id + `"}}`)
 
 	redirects := []struct {

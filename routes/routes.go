@@ -9,23 +9,26 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"phaseflow/config"
+	"phaseflow/sessions"
 )
 
 // Register binds every PhaseFlow route and global middleware. It is called by main and by tests.
 func Register(app core.App, cfg config.Config) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		bindMiddlewares(se)
+		lifetimes := sessions.LifetimesFromDays(cfg.SessionDays, cfg.SessionMaxDays)
+		bindMiddlewares(se, lifetimes)
 
 		// Everything under /api/user is the signed-in user's own: header token, users only.
 		user := se.Router.Group("/api/user")
 		user.BindFunc(requireUser)
 		bindUserProfile(user)
 		bindUserSecurity(user)
+		bindUserSessions(user, cfg)
 		bindUserCalendarToken(user, cfg)
 
 		bindCalendarFeed(se, cfg)
 		bindCron(se, cfg)
-		bindPages(se, cfg)
+		bindPages(se, cfg, lifetimes)
 		bindAPIFallback(se)
 		return se.Next()
 	})

@@ -26,7 +26,7 @@ func TestUserView(t *testing.T) {
 	superuser := apptest.CreateSuperuser(t, srv.App, "root@example.com")
 
 	t.Run("returns exactly the contract", func(t *testing.T) {
-		res := srv.Do(t, "GET", "/api/user", nil, map[string]string{"Authorization": apptest.Token(t, ana)})
+		res := srv.Do(t, "GET", "/api/user", nil, map[string]string{"Authorization": apptest.Token(t, srv.App, ana)})
 		if res.Status != http.StatusOK {
 			t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 		}
@@ -48,7 +48,7 @@ func TestUserView(t *testing.T) {
 	})
 	t.Run("lastPeriodDate is null when unset", func(t *testing.T) {
 		bob := apptest.CreateUser(t, srv.App, "bob@example.com")
-		res := srv.Do(t, "GET", "/api/user", nil, map[string]string{"Authorization": "Bearer " + apptest.Token(t, bob)})
+		res := srv.Do(t, "GET", "/api/user", nil, map[string]string{"Authorization": "Bearer " + apptest.Token(t, srv.App, bob)})
 		if !strings.Contains(string(res.Body), `"lastPeriodDate":null`) {
 			t.Fatalf("expected null, got %s", res.Body)
 		}
@@ -61,10 +61,10 @@ func TestUserView(t *testing.T) {
 	}{
 		{"no token", nil, 401},
 		{"a garbage token", map[string]string{"Authorization": "not-a-token"}, 401},
-		{"a tampered token", map[string]string{"Authorization": apptest.Token(t, ana) + "x"}, 401},
-		{"an expired token", map[string]string{"Authorization": apptest.SignToken(t, ana, -time.Minute, nil)}, 401},
-		{"the pb_auth cookie alone", map[string]string{"Cookie": "pb_auth=" + apptest.Token(t, ana)}, 401},
-		{"a superuser token", map[string]string{"Authorization": apptest.Token(t, superuser)}, 403},
+		{"a tampered token", map[string]string{"Authorization": apptest.Token(t, srv.App, ana) + "x"}, 401},
+		{"an expired token", map[string]string{"Authorization": apptest.SignToken(t, ana, -time.Minute, map[string]any{"sid": apptest.Session(t, srv.App, ana)})}, 401},
+		{"the pb_auth cookie alone", map[string]string{"Cookie": "pb_auth=" + apptest.Token(t, srv.App, ana)}, 401},
+		{"a superuser token", map[string]string{"Authorization": apptest.Token(t, srv.App, superuser)}, 403},
 	}
 	for _, c := range refused {
 		t.Run(c.name+" is refused", func(t *testing.T) {
@@ -84,7 +84,7 @@ func TestUserUpdate(t *testing.T) {
 	srv := apptest.Start(t, apptest.Config(t))
 	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
 	bob := apptest.CreateUser(t, srv.App, "bob@example.com")
-	auth := map[string]string{"Authorization": apptest.Token(t, ana)}
+	auth := map[string]string{"Authorization": apptest.Token(t, srv.App, ana)}
 
 	t.Run("a partial update saves and returns the profile", func(t *testing.T) {
 		res := srv.Do(t, "PATCH", "/api/user", `{"cycleLength":31,"lastPeriodDate":"2026-11-03","notificationTime":"07:30","timezone":"America/New_York"}`, auth)
@@ -166,7 +166,7 @@ func TestUserUpdate(t *testing.T) {
 		}
 	})
 	t.Run("the cookie cannot drive an update", func(t *testing.T) {
-		res := srv.Do(t, "PATCH", "/api/user", `{"cycleLength":30}`, map[string]string{"Cookie": "pb_auth=" + apptest.Token(t, ana)})
+		res := srv.Do(t, "PATCH", "/api/user", `{"cycleLength":30}`, map[string]string{"Cookie": "pb_auth=" + apptest.Token(t, srv.App, ana)})
 		if res.Status != http.StatusUnauthorized {
 			t.Fatalf("expected 401, got %d", res.Status)
 		}
@@ -195,13 +195,13 @@ func TestUserCycle(t *testing.T) {
 		r.Set(users.FieldLastPeriodDate, last+" 00:00:00.000Z")
 		r.Set(users.FieldTimezone, "Pacific/Auckland")
 	})
-	res := srv.Do(t, "GET", "/api/user/cycle", nil, map[string]string{"Authorization": apptest.Token(t, ana)})
+	res := srv.Do(t, "GET", "/api/user/cycle", nil, map[string]string{"Authorization": apptest.Token(t, srv.App, ana)})
 	want := `{"date":"` + today.Format(time.DateOnly) + `","cycleDay":10,"phase":"follicular","nextPeriod":"` + today.AddDate(0, 0, 19).Format(time.DateOnly) + `"}`
 	if res.Status != http.StatusOK || string(res.Body) != want {
 		t.Fatalf("expected %s, got %d: %s", want, res.Status, res.Body)
 	}
 	bob := apptest.CreateUser(t, srv.App, "bob@example.com")
-	res = srv.Do(t, "GET", "/api/user/cycle", nil, map[string]string{"Authorization": apptest.Token(t, bob)})
+	res = srv.Do(t, "GET", "/api/user/cycle", nil, map[string]string{"Authorization": apptest.Token(t, srv.App, bob)})
 	if !strings.Contains(string(res.Body), `"cycleDay":null,"phase":null,"nextPeriod":null`) {
 		t.Fatalf("expected nulls without a last period, got %s", res.Body)
 	}

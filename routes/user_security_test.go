@@ -19,7 +19,7 @@ func TestLogoutAll(t *testing.T) {
 	srv := apptest.Start(t, apptest.Config(t))
 	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
 	bob := apptest.CreateUser(t, srv.App, "bob@example.com")
-	phone, laptop, bobs := apptest.Token(t, ana), apptest.Token(t, ana), apptest.Token(t, bob)
+	phone, laptop, bobs := apptest.Token(t, srv.App, ana), apptest.Token(t, srv.App, ana), apptest.Token(t, srv.App, bob)
 
 	if res := srv.Do(t, "POST", "/api/user/logout-all", nil, nil); res.Status != http.StatusUnauthorized {
 		t.Fatalf("expected 401 without a token, got %d", res.Status)
@@ -44,16 +44,6 @@ func TestLogoutAll(t *testing.T) {
 	}
 }
 
-func signIn(t *testing.T, srv *apptest.Server, email string) string {
-	t.Helper()
-	res := srv.Do(t, "POST", "/api/collections/users/auth-with-password", map[string]string{"identity": email, "password": apptest.Password}, nil)
-	if res.Status != http.StatusOK {
-		t.Fatalf("sign-in: %d %s", res.Status, res.Body)
-	}
-	tok, _ := res.JSON(t)["token"].(string)
-	return tok
-}
-
 func mfaOf(t *testing.T, srv *apptest.Server, id string) bool {
 	t.Helper()
 	r, err := srv.App.FindRecordById(users.Collection, id)
@@ -67,7 +57,7 @@ func TestMFASwitch(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
 	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
-	old := apptest.Token(t, ana) // minted without a sign-in: no authTime
+	old := apptest.Token(t, srv.App, ana) // minted without a sign-in: no authTime
 
 	t.Run("turning it on needs only a valid token", func(t *testing.T) {
 		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":true}`, map[string]string{"Authorization": old})
@@ -88,7 +78,7 @@ func TestMFASwitch(t *testing.T) {
 		}
 	})
 	t.Run("a forged authTime claim is refused", func(t *testing.T) {
-		forged := apptest.SignToken(t, ana, time.Hour, map[string]any{"authTime": time.Now().Unix()})
+		forged := apptest.SignToken(t, ana, time.Hour, map[string]any{"authTime": time.Now().Unix(), "sid": apptest.Session(t, srv.App, ana)})
 		forged = forged[:len(forged)-3] + "abc"
 		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false}`, map[string]string{"Authorization": forged})
 		if res.Status != http.StatusUnauthorized || !mfaOf(t, srv, ana.Id) {
@@ -112,7 +102,7 @@ func TestMFASwitch(t *testing.T) {
 	t.Run("a recent sign-in, kept across a refresh, turns it off", func(t *testing.T) {
 		srv.Do(t, "POST", "/api/user/mfa", `{"enabled":true}`, map[string]string{"Authorization": old})
 		bob := apptest.CreateUser(t, srv.App, "bob@example.com")
-		tok := signIn(t, srv, "bob@example.com")
+		tok := srv.SignIn(t, "bob@example.com", "test")
 		res := srv.Do(t, "POST", "/api/collections/users/auth-refresh", nil, map[string]string{"Authorization": tok})
 		refreshed, _ := res.JSON(t)["token"].(string)
 		res = srv.Do(t, "POST", "/api/user/mfa", `{"enabled":true}`, map[string]string{"Authorization": refreshed})
@@ -126,7 +116,7 @@ func TestMFASwitch(t *testing.T) {
 	})
 	t.Run("password guesses are bounded", func(t *testing.T) {
 		carl := apptest.CreateUser(t, srv.App, "carl@example.com", func(r *core.Record) { r.Set(users.FieldMFA, true) })
-		tok := apptest.Token(t, carl)
+		tok := apptest.Token(t, srv.App, carl)
 		var last int
 		for i := 0; i < 6; i++ {
 			last = srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false,"password":"guess"}`, map[string]string{"Authorization": tok}).Status
@@ -171,7 +161,7 @@ func TestSlowRequestCannotUndoSignOutEverywhere(t *testing.T) {
 		})
 	})
 	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
-	stolen := apptest.Token(t, ana)
+	stolen := apptest.Token(t, srv.App, ana)
 
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest("PATCH", srv.URL+"/api/user", pr)

@@ -11,6 +11,7 @@ import (
 
 	"phaseflow/config"
 	"phaseflow/oidc"
+	"phaseflow/sessions"
 	"phaseflow/users"
 )
 
@@ -31,6 +32,7 @@ func StartOIDC(ctx context.Context, app core.App, cfg config.Config) {
 		"redirectURL", cfg.OAuth2RedirectURL(), "issuer", cfg.OIDC.IssuerURL)
 	err := SyncOIDC(ctx, app, cfg)
 	if err == nil {
+		noticeLogoutURL(app, cfg)
 		return
 	}
 	Notice(app, slog.LevelWarn, "OIDC discovery failed; keeping the last stored provider config and retrying in the background",
@@ -46,12 +48,26 @@ func StartOIDC(ctx context.Context, app core.App, cfg config.Config) {
 			err := SyncOIDC(ctx, app, cfg)
 			if err == nil {
 				Notice(app, slog.LevelInfo, "OIDC discovery succeeded after a retry", "issuer", cfg.OIDC.IssuerURL)
+				noticeLogoutURL(app, cfg)
 				return
 			}
 			wait = min(wait*2, oidcRetryMax)
 			Notice(app, slog.LevelWarn, "OIDC discovery retry failed", "issuer", cfg.OIDC.IssuerURL, "error", err.Error(), "nextRetry", wait.String())
 		}
 	}()
+}
+
+// noticeLogoutURL tells the operator the logout callback URL to register, when the provider
+// supports RP-initiated logout.
+func noticeLogoutURL(app core.App, cfg config.Config) {
+	col, err := app.FindCachedCollectionByNameOrId(users.Collection)
+	if err != nil {
+		return
+	}
+	if pc, ok := col.OAuth2.GetProviderConfig(users.OIDCProvider); ok && pc.Extra[sessions.ExtraEndSessionURL] != "" {
+		Notice(app, slog.LevelInfo, "Register this logout callback URL at the identity provider (sign-out there too)",
+			"logoutURL", cfg.AppURL+sessions.LogoutPath)
+	}
 }
 
 // SyncOIDC runs discovery against the configured issuer and writes the users collection's oidc
@@ -84,6 +100,8 @@ func ProviderConfig(o config.OIDC, md *oidc.Metadata) core.OAuth2ProviderConfig 
 		Extra: map[string]any{
 			"jwksURL": md.JWKSURI,
 			"issuers": []string{md.Issuer},
+			// Not PocketBase's: PhaseFlow's RP-initiated logout reads it.
+			sessions.ExtraEndSessionURL: md.EndSessionEndpoint,
 		},
 	}
 }

@@ -120,3 +120,17 @@ func ClearFeedOnVerification(e *core.RecordEvent) error {
 	}
 	return e.Next()
 }
+
+// EndSessionsOnAccessChange rotates the token key of an account that becomes verified (its
+// pre-registrant, if any, must lose every session) or loses its approval, so every token of the
+// account stops working in the same save. A password or email change rotates it already
+// (PocketBase). It is an OnRecordUpdate handler; the sessions rows follow the key.
+func EndSessionsOnAccessChange(e *core.RecordEvent) error {
+	old := e.Record.Original()
+	verifiedNow := e.Record.Verified() && !old.Verified()
+	approvalRevoked := !e.Record.GetBool(FieldApproved) && old.GetBool(FieldApproved)
+	if (verifiedNow || approvalRevoked) && e.Record.TokenKey() == old.TokenKey() {
+		e.Record.RefreshTokenKey()
+	}
+	return e.Next()
+}

@@ -1,6 +1,8 @@
 package users
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -18,19 +20,69 @@ const ClaimAuthTime = "authTime"
 // RecentSignIn is how recent a sign-in must be to count as proof of presence.
 const RecentSignIn = 10 * time.Minute
 
-// NewSessionToken returns a refreshable auth token for r that carries authTime.
+// ClaimSessionID is the token claim with the id of the sessions row the token belongs to.
+const ClaimSessionID = "sid"
+
+// SessionClaims are the claims PhaseFlow adds to a users token.
+type SessionClaims struct {
+	// AuthTime is the Unix time of the sign-in that started the session.
+	AuthTime int64
+	// SessionID is the sessions row.
+	SessionID string
+	// Refreshable is false for impersonation tokens, as PocketBase's static tokens are.
+	Refreshable bool
+	// Expires is the token's exp; the collection's token duration from now when zero.
+	Expires time.Time
+}
+
+// NewSessionToken returns an auth token for r with PhaseFlow's claims.
 //
 // Mirrors core/record_tokens.go newAuthToken in PocketBase v0.40.4 (same claims, signing key and
-// duration), so PocketBase accepts the token everywhere; re-check it on a PocketBase upgrade.
-func NewSessionToken(r *core.Record, authTime int64) (string, error) {
+// algorithm), so PocketBase accepts the token everywhere; re-check it on a PocketBase upgrade.
+func NewSessionToken(r *core.Record, c SessionClaims) (string, error) {
 	col := r.Collection()
-	return security.NewJWT(jwt.MapClaims{
+	ttl := col.AuthToken.DurationTime()
+	if !c.Expires.IsZero() {
+		ttl = time.Until(c.Expires)
+	}
+	claims := jwt.MapClaims{
 		core.TokenClaimType:         core.TokenTypeAuth,
 		core.TokenClaimId:           r.Id,
 		core.TokenClaimCollectionId: col.Id,
-		core.TokenClaimRefreshable:  true,
-		ClaimAuthTime:               authTime,
-	}, r.TokenKey()+col.AuthToken.Secret, col.AuthToken.DurationTime())
+		core.TokenClaimRefreshable:  c.Refreshable,
+		ClaimSessionID:              c.SessionID,
+	}
+	if c.AuthTime > 0 {
+		claims[ClaimAuthTime] = c.AuthTime
+	}
+	return security.NewJWT(claims, r.TokenKey()+col.AuthToken.Secret, ttl)
+}
+
+// SessionID reads ClaimSessionID from a token the caller has already verified. It runs on every
+// request, so it decodes only the payload, into one field, instead of a whole claims map.
+func SessionID(token string) string {
+	_, rest, ok := strings.Cut(token, ".")
+	payload, _, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		SessionID string `json:"sid"`
+	}
+	if err := json.Unmarshal(raw, &claims); err != nil {
+		return ""
+	}
+	return claims.SessionID
+}
+
+// Refreshable reports whether a (verified) token may be refreshed.
+func Refreshable(token string) bool {
+	claims, err := security.ParseUnverifiedJWT(token)
+	return err == nil && cast.ToBool(claims[core.TokenClaimRefreshable])
 }
 
 // RequestToken returns the token of the Authorization header (with or without "Bearer "), as
@@ -58,30 +110,4 @@ func AuthTime(token string) (int64, bool) {
 func SignedInRecently(e *core.RequestEvent, now time.Time) bool {
 	at, ok := AuthTime(RequestToken(e))
 	return ok && now.Sub(time.Unix(at, 0)) <= RecentSignIn
-}
-
-// IssueSessionToken re-issues sign-in and refresh tokens with ClaimAuthTime: a sign-in starts
-// the clock, a refresh keeps the time of the token it was given. Impersonation and other static
-// tokens keep no sign-in time. It is an OnRecordAuthRequest handler.
-func IssueSessionToken(e *core.RecordAuthRequestEvent) error {
-	claims, err := security.ParseUnverifiedJWT(e.Token)
-	if err != nil || !cast.ToBool(claims[core.TokenClaimRefreshable]) {
-		return e.Next()
-	}
-	var authTime int64
-	switch {
-	case e.AuthMethod != "":
-		authTime = time.Now().Unix()
-	case e.Auth != nil && e.Auth.Id == e.Record.Id:
-		// A refresh: the incoming token was verified by PocketBase's auth middleware.
-		authTime, _ = AuthTime(RequestToken(e.RequestEvent))
-	}
-	if authTime > 0 {
-		token, err := NewSessionToken(e.Record, authTime)
-		if err != nil {
-			return e.InternalServerError("Failed to create the auth token.", err)
-		}
-		e.Token = token
-	}
-	return e.Next()
 }

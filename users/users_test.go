@@ -108,12 +108,12 @@ func TestUpdate(t *testing.T) {
 	})
 }
 
-func TestSessionTokenCarriesAuthTime(t *testing.T) {
+func TestSessionTokenCarriesAuthTimeAndSessionID(t *testing.T) {
 	t.Parallel()
 	app := apptest.NewApp(t, apptest.Config(t))
 	ana := apptest.CreateUser(t, app, "ana@example.com")
 	at := time.Now().Add(-time.Hour).Unix()
-	tok, err := users.NewSessionToken(ana, at)
+	tok, err := users.NewSessionToken(ana, users.SessionClaims{AuthTime: at, SessionID: "sid123", Refreshable: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,11 @@ func TestSessionTokenCarriesAuthTime(t *testing.T) {
 	if got, ok := users.AuthTime(tok); !ok || got != at {
 		t.Fatalf("expected authTime %d, got %d (%t)", at, got, ok)
 	}
-	if _, ok := users.AuthTime(apptest.Token(t, ana)); ok {
-		t.Fatal("expected PocketBase's own token to carry no authTime")
+	if got := users.SessionID(tok); got != "sid123" {
+		t.Fatalf("expected sid sid123, got %q", got)
+	}
+	own, _ := ana.NewAuthToken()
+	if _, ok := users.AuthTime(own); ok || users.SessionID(own) != "" {
+		t.Fatal("expected PocketBase's own token to carry neither authTime nor sid")
 	}
 }

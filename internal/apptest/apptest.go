@@ -22,6 +22,7 @@ import (
 	"phaseflow/hooks"
 	_ "phaseflow/migrations"
 	"phaseflow/routes"
+	"phaseflow/sessions"
 	"phaseflow/settings"
 	"phaseflow/users"
 )
@@ -188,14 +189,35 @@ func CreateSuperuser(t testing.TB, app core.App, email string) *core.Record {
 	return su
 }
 
-// Token returns a fresh auth token for r.
-func Token(t testing.TB, r *core.Record) string {
+// Token returns a fresh auth token for r. For a users account it opens a session first, as a
+// sign-in does (without a sign-in time, so it is no proof of presence); a superuser gets
+// PocketBase's own token.
+func Token(t testing.TB, app core.App, r *core.Record) string {
 	t.Helper()
-	tok, err := r.NewAuthToken()
+	if r.Collection().Name != users.Collection {
+		tok, err := r.NewAuthToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	tok, err := users.NewSessionToken(r, users.SessionClaims{SessionID: Session(t, app, r), Refreshable: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// Session opens a session for the users account r with the default lifetimes and returns its id.
+func Session(t testing.TB, app core.App, r *core.Record) string {
+	t.Helper()
+	cfg := Config(t)
+	s, err := sessions.Create(app, sessions.LifetimesFromDays(cfg.SessionDays, cfg.SessionMaxDays), r,
+		sessions.New{Method: "password", UserAgent: "apptest", IP: "127.0.0.1"}, time.Now())
+	if err != nil {
+		t.Fatalf("failed to open a session: %v", err)
+	}
+	return s.ID
 }
 
 // AuthEvents returns the auth_events rows matching filter (a PocketBase filter, "" for all),
@@ -234,4 +256,25 @@ func UsersSnapshot(t testing.TB, app core.App) string {
 		b.Write(raw)
 	}
 	return b.String()
+}
+
+// SignIn signs email in with Password over HTTP, as a browser with userAgent would, and returns
+// the token.
+func (s *Server) SignIn(t testing.TB, email, userAgent string) string {
+	t.Helper()
+	res := s.Do(t, http.MethodPost, "/api/collections/users/auth-with-password",
+		map[string]string{"identity": email, "password": Password}, map[string]string{"User-Agent": userAgent})
+	if res.Status != http.StatusOK {
+		t.Fatalf("sign-in of %s: expected 200, got %d: %s", email, res.Status, res.Body)
+	}
+	tok, _ := res.JSON(t)["token"].(string)
+	if tok == "" {
+		t.Fatalf("sign-in of %s: no token in %s", email, res.Body)
+	}
+	return tok
+}
+
+// Auth is the Authorization header of token.
+func Auth(token string) map[string]string {
+	return map[string]string{"Authorization": token}
 }

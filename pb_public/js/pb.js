@@ -1,9 +1,57 @@
 // The one PocketBase client of the front end, the pb_auth cookie sync and the error helper.
 // Every other module imports `pb` from here; nothing else constructs a client.
-import PocketBase, { getTokenPayload } from "/vendor/pocketbase.es.mjs";
+import PocketBase, { BaseAuthStore, getTokenPayload } from "/vendor/pocketbase.es.mjs";
 import { showFieldErrors } from "./ui.js";
 
-export const pb = new PocketBase("/");
+/** localStorage key of the session: the token and the account's id, nothing else. */
+export const STORE_KEY = "pocketbase_auth";
+
+/** sessionStorage key of a message for the next /login (e.g. the session ended elsewhere). */
+export const NOTICE_KEY = "phaseflow.notice";
+
+/** sessionStorage key of the identity provider's logout URL, offered on /login after sign-out. */
+export const IDP_LOGOUT_KEY = "phaseflow.idpLogout";
+
+/**
+ * TokenOnlyStore keeps the full account record in memory only and persists just the token and
+ * the account's id and collection: the SDK's default store would write the whole record (cycle
+ * length, last period date) into localStorage, where it would stay after the session ended
+ * elsewhere. Other tabs follow through the storage event, as with the SDK's LocalAuthStore.
+ */
+class TokenOnlyStore extends BaseAuthStore {
+    constructor() {
+        super();
+        this.load();
+        window.addEventListener("storage", (event) => {
+            if (event.key === STORE_KEY) {
+                this.load();
+            }
+        });
+    }
+
+    load() {
+        let data = {};
+        try {
+            data = JSON.parse(localStorage.getItem(STORE_KEY) || "{}") || {};
+        } catch {
+            data = {};
+        }
+        super.save(data.token || "", data.record || null);
+    }
+
+    save(token, record) {
+        const minimal = record ? { id: record.id, collectionId: record.collectionId, collectionName: record.collectionName } : null;
+        localStorage.setItem(STORE_KEY, JSON.stringify({ token, record: minimal }));
+        super.save(token, record);
+    }
+
+    clear() {
+        localStorage.removeItem(STORE_KEY);
+        super.clear();
+    }
+}
+
+export const pb = new PocketBase("/", new TokenOnlyStore());
 
 // Pages make few requests and some run side by side with the same path (e.g. a refresh and a
 // page load); cancelling duplicates would only produce spurious aborts.
@@ -67,6 +115,7 @@ export async function refreshSession() {
     } catch (err) {
         if (err?.status >= 400 && err?.status < 500) {
             pb.authStore.clear();
+            sessionStorage.setItem(NOTICE_KEY, "Your session has ended. Sign in again to continue.");
         }
     }
 }
@@ -106,15 +155,62 @@ export function safeNext(next) {
 }
 
 /**
- * signOut clears the session (the store's onChange expires the cookie) and loads /login as a new
- * document. The page content is removed first, so a copy kept for the Back button is empty.
+ * clearSession clears the session in this browser (the store's onChange expires the cookie) and
+ * loads /login as a new document, with `notice` shown there. The page content is removed first,
+ * so a copy kept for the Back button is empty.
  */
-export function signOut(next = "") {
+export function clearSession(next, notice) {
     pb.authStore.clear();
     sessionStorage.removeItem(OAUTH2_KEY);
+    sessionStorage.removeItem(IDP_LOGOUT_KEY);
+    if (notice) {
+        sessionStorage.setItem(NOTICE_KEY, notice);
+    }
     document.getElementById("main")?.replaceChildren();
     document.getElementById("site-header")?.replaceChildren();
     location.assign(next ? loginURL(next) : "/login");
+}
+
+/**
+ * signOut ends this device's session on the server (the token stops working at once), then
+ * clears the browser. When the server cannot be reached the browser is cleared anyway, and the
+ * session ends on its own when it is not used again.
+ */
+export async function signOut() {
+    let idpLogout = "";
+    if (isSignedIn()) {
+        try {
+            const res = await pb.send("/api/user/logout", { method: "POST" });
+            idpLogout = res?.identityProviderLogout || "";
+        } catch (err) {
+            console.error(errorMessage(err));
+        }
+    }
+    clearSession("", "You are signed out.");
+    // A Pocket-ID sign-in: the identity provider is still signed in on this browser; /login offers
+    // to sign out there too.
+    if (idpLogout) {
+        sessionStorage.setItem(IDP_LOGOUT_KEY, idpLogout);
+    }
+}
+
+/** takeIdentityProviderLogout returns (and forgets) the identity provider's logout URL, if any. */
+export function takeIdentityProviderLogout() {
+    const u = sessionStorage.getItem(IDP_LOGOUT_KEY) || "";
+    sessionStorage.removeItem(IDP_LOGOUT_KEY);
+    return /^https?:\/\//.test(u) ? u : "";
+}
+
+/** sessionEnded is what happens when the server no longer knows this browser's session. */
+export function sessionEnded(next = currentPath()) {
+    clearSession(next, "Your session has ended. Sign in again to continue.");
+}
+
+/** takeNotice returns (and forgets) the message left for this /login, if any. */
+export function takeNotice() {
+    const notice = sessionStorage.getItem(NOTICE_KEY) || "";
+    sessionStorage.removeItem(NOTICE_KEY);
+    return notice;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -139,15 +235,16 @@ export function errorMessage(err) {
 /**
  * handleError is the one `catch` of the front end: it shows the server's message in `alert` (an
  * element with role="alert"), hands the field errors of `response.data` to `form` (next to each
- * field; errors for fields the form lacks are added to the message), and on 401 clears the session
- * and goes to /login. Sign-in pages pass `signOutOn401: false`. It returns the message shown.
+ * field; errors for fields the form lacks are added to the message), and on 401 (the session
+ * ended: signed out elsewhere, expired, revoked) clears the browser and goes to /login, which
+ * says so. Sign-in pages pass `signOutOn401: false`. It returns the message shown.
  */
 export function handleError(err, { form = null, alert = null, signOutOn401 = true } = {}) {
     if (err?.isAbort) {
         return "";
     }
     if (err?.status === 401 && signOutOn401) {
-        signOut(currentPath());
+        sessionEnded();
         return "";
     }
     let message = errorMessage(err);

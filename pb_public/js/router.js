@@ -1,6 +1,6 @@
 // Path routes via the History API. The server has already guarded the first load of a private
 // page (pb_auth cookie); later in-app navigations check the stored session here.
-import { currentPath, isSignedIn, loginURL, signOut } from "./pb.js";
+import { currentPath, isSignedIn, loginURL, sessionEnded } from "./pb.js";
 import { h } from "./ui.js";
 import { pageLogin } from "./pages/login.js";
 import { pageCallback } from "./pages/callback.js";
@@ -94,7 +94,7 @@ export function start() {
     // Another tab signed out (the SDK syncs the store through the storage event).
     window.addEventListener("storage", (event) => {
         if (event.key === "pocketbase_auth" && !isSignedIn() && (routes[location.pathname] || notFound).private) {
-            signOut(currentPath());
+            sessionEnded(currentPath());
         }
     });
     return render();

@@ -131,3 +131,20 @@ export function formatInstant(value) {
     }
     return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }).format(date);
 }
+
+/** formatRelative says how long ago a PocketBase datetime was, e.g. "5 minutes ago". */
+export function formatRelative(value, now = Date.now()) {
+    const date = new Date(String(value || "").replace(" ", "T"));
+    if (Number.isNaN(date.getTime())) {
+        return String(value || "");
+    }
+    const seconds = Math.round((date.getTime() - now) / 1000);
+    const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+    const steps = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+    for (const [unit, size] of steps) {
+        if (Math.abs(seconds) >= size) {
+            return rtf.format(Math.round(seconds / size), unit);
+        }
+    }
+    return "just now";
+}

@@ -1,6 +1,6 @@
 // /login: the identity provider button, the password and email-code forms, and the second step
 // when the account asks for one (the server answers the first step with 401 and an `mfaId`).
-import { OAUTH2_KEY, handleError, isSignedIn, pb, safeNext } from "../pb.js";
+import { OAUTH2_KEY, handleError, isSignedIn, pb, safeNext, takeIdentityProviderLogout, takeNotice } from "../pb.js";
 import { alertBox, busy, clearFieldErrors, field, h, statusBox } from "../ui.js";
 
 const CALLBACK_PATH = "/auth/callback";
@@ -28,6 +28,8 @@ export async function pageLogin(view) {
         h("h1", { id: "login-title", tabindex: "-1", text: "Sign in to PhaseFlow" }),
         alert, status, body);
     view.append(card);
+    status.textContent = takeNotice();
+    const idpLogout = takeIdentityProviderLogout();
 
     let methods;
     let appConfig = {};
@@ -43,6 +45,13 @@ export async function pageLogin(view) {
 
     const ctx = { next, alert, status, body, methods };
     const provider = methods.oauth2?.enabled && (methods.oauth2.providers || []).find((p) => p.name === "oidc");
+    if (idpLogout) {
+        const name = provider?.displayName || "your identity provider";
+        body.append(h("div", { class: "confirm stack", id: "idp-logout" },
+            h("p", { text: `You are still signed in at ${name} in this browser. On a shared computer, sign out there too.` }),
+            h("div", { class: "actions" },
+                h("a", { class: "button", id: "idp-logout-link", href: idpLogout, text: `Sign out of ${name}` }))));
+    }
     if (provider) {
         body.append(h("button", {
             type: "button", class: "button button-primary button-wide", id: "oidc-signin",

@@ -1,7 +1,8 @@
 // /settings: the profile (cycle length, last period, reminder time, time zone), Garmin status, the
-// private calendar feed, the second factor, recent sign-in activity and signing out.
-import { handleError, pb, signOut } from "../pb.js";
-import { alertBox, busy, clearFieldErrors, field, formatInstant, h, showFieldErrors, statusBox } from "../ui.js";
+// private calendar feed, the second factor, the signed-in devices, recent sign-in activity and
+// signing out.
+import { clearSession, handleError, pb, signOut } from "../pb.js";
+import { alertBox, busy, clearFieldErrors, field, formatInstant, formatRelative, h, showFieldErrors, statusBox } from "../ui.js";
 
 /** pageSettings renders the settings page into `view`. */
 export async function pageSettings(view) {
@@ -24,6 +25,7 @@ export async function pageSettings(view) {
         garminSection(profile),
         calendarSection(),
         mfaSection(),
+        devicesSection(),
         activitySection(),
         sessionSection());
 }
@@ -273,6 +275,92 @@ function mfaSection() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Devices
+
+const sessionMethods = {
+    password: "password",
+    otp: "email code",
+    oidc: "Pocket-ID",
+    impersonation: "an administrator",
+};
+
+// sessionMethod names how a session signed in ("password+mfa" → "password and a second step").
+function sessionMethod(method) {
+    const [first, second] = String(method || "").split("+");
+    const name = sessionMethods[first] || first || "unknown";
+    return second ? `${name} and a second step` : name;
+}
+
+function devicesSection() {
+    const alert = alertBox();
+    const status = statusBox();
+    const list = h("ul", { class: "devices", id: "device-list", "aria-busy": "true" });
+    const othersButton = h("button", { type: "button", class: "button", id: "sign-out-others", hidden: true, text: "Sign out of all other devices" });
+    const el = section("devices", "Devices",
+        h("p", { class: "muted", text: "Where your account is signed in now. Sign out anything you do not recognise." }),
+        alert, status, list, h("div", { class: "actions" }, othersButton));
+    const heading = el.querySelector("h2");
+    heading.tabIndex = -1;
+
+    const load = async () => {
+        list.setAttribute("aria-busy", "true");
+        try {
+            const sessions = await pb.send("/api/user/sessions", {});
+            list.replaceChildren(...sessions.map((s) => deviceItem(s, endOne)));
+            othersButton.hidden = !sessions.some((s) => !s.current);
+        } catch (err) {
+            handleError(err, { alert });
+        } finally {
+            list.removeAttribute("aria-busy");
+        }
+    };
+    const endOne = async (s, button) => {
+        alert.textContent = "";
+        status.textContent = "";
+        button.disabled = true;
+        try {
+            await pb.send(`/api/user/sessions/${encodeURIComponent(s.id)}`, { method: "DELETE" });
+            status.textContent = `Signed out ${s.device}.`;
+            await load();
+            // The button went with its row: keep the focus in the section.
+            (list.querySelector("button") || heading).focus();
+        } catch (err) {
+            button.disabled = false;
+            handleError(err, { alert });
+        }
+    };
+    othersButton.addEventListener("click", async () => {
+        alert.textContent = "";
+        status.textContent = "";
+        othersButton.disabled = true;
+        try {
+            const res = await pb.send("/api/user/sessions/revoke-others", { method: "POST" });
+            status.textContent = res.ended === 1 ? "Signed out of 1 other device." : `Signed out of ${res.ended} other devices.`;
+            await load();
+        } catch (err) {
+            handleError(err, { alert });
+        } finally {
+            othersButton.disabled = false;
+        }
+    });
+    load();
+    return el;
+}
+
+function deviceItem(s, endOne) {
+    const seen = s.current ? "active now" : `active ${formatRelative(s.lastSeen)}`;
+    const button = s.current ? null : h("button", { type: "button", class: "button button-small", text: "Sign out", "aria-label": `Sign out ${s.device}` });
+    button?.addEventListener("click", () => endOne(s, button));
+    return h("li", { class: s.current ? "current" : "", dataset: { session: s.id } },
+        h("div", { class: "device-what" },
+            h("p", {}, h("strong", { text: s.device }), s.current ? h("span", { class: "badge", text: "This device" }) : null),
+            h("p", { class: "muted small" },
+                `${seen} · signed in with ${sessionMethod(s.method)} · ${formatInstant(s.created)}`,
+                s.ip ? ` · ${s.ip}` : "")),
+        button);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Recent sign-in activity
 
 const methodNames = {
@@ -282,6 +370,9 @@ const methodNames = {
     oauth2: "Identity provider",
     impersonate: "Opened by an administrator",
     logout_all: "Signed out of all devices",
+    logout: "Signed out",
+    session_end: "Signed out a device",
+    logout_others: "Signed out of other devices",
     mfa_setting: "Second step changed",
     calendar_token: "Calendar link changed",
 };
@@ -352,7 +443,7 @@ function sessionSection() {
             h("button", { type: "button", class: "button button-danger", id: "sign-out-all-confirm-button", text: "Sign out everywhere" }),
             h("button", { type: "button", class: "button", id: "sign-out-all-cancel", text: "Cancel" })));
     const askButton = h("button", { type: "button", class: "button", id: "sign-out-all", "aria-expanded": "false", text: "Sign out of all devices" });
-    const el = section("sessions", "Sessions", alert,
+    const el = section("sessions", "Sign out", alert,
         h("div", { class: "actions" },
             h("button", { type: "button", class: "button button-primary", id: "sign-out", text: "Sign out", onclick: () => signOut() }),
             askButton),
@@ -373,7 +464,7 @@ function sessionSection() {
         confirmButton.disabled = true;
         try {
             await pb.send("/api/user/logout-all", { method: "POST" });
-            signOut();
+            clearSession("", "You are signed out on every device.");
         } catch (err) {
             confirmButton.disabled = false;
             handleError(err, { alert });
