@@ -6,6 +6,8 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
+
+	"phaseflow/users"
 )
 
 // CapturePriority is the hook priority of the capture handlers: lower than every other handler
@@ -15,10 +17,23 @@ const CapturePriority = -100
 
 // Request-store keys the capture handlers use to hand details to the middleware.
 const (
-	userKey     = "phaseflow.audit.user"
-	identityKey = "phaseflow.audit.identity"
-	reasonKey   = "phaseflow.audit.reason"
+	userKey         = "phaseflow.audit.user"
+	identityKey     = "phaseflow.audit.identity"
+	reasonKey       = "phaseflow.audit.reason"
+	lockedKey       = "phaseflow.audit.locked"
+	secondFactorKey = "phaseflow.audit.secondFactor"
 )
+
+// MarkLocked records that the request was refused because the identity it names is locked, so
+// the middleware writes the outcome locked rather than rate_limited, with the identity tried and
+// the account, when there is one (its owner sees the attempt in their activity).
+func MarkLocked(e *core.RequestEvent, identity, userID string) {
+	e.Set(lockedKey, true)
+	e.Set(identityKey, identity)
+	if userID != "" {
+		e.Set(userKey, userID)
+	}
+}
 
 // Reasons the capture handlers give.
 const (
@@ -83,9 +98,11 @@ func CaptureOAuth2(e *core.RecordAuthWithOAuth2RequestEvent) error {
 	return err
 }
 
-// CaptureAuth records the account of every accepted credential (the last step before the token).
+// CaptureAuth records the account of every accepted credential (the last step before the token)
+// and whether it completed a second factor.
 func CaptureAuth(e *core.RecordAuthRequestEvent) error {
 	e.Set(userKey, e.Record.Id)
+	e.Set(secondFactorKey, users.SecondFactorUsed(e))
 	return e.Next()
 }
 

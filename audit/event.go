@@ -35,20 +35,25 @@ const (
 
 // Methods: what was attempted. Each constant is named after the value it stores.
 const (
-	MethodPassword      = "password"
-	MethodOTPRequest    = "otp_request"
-	MethodOTP           = "otp"
-	MethodOAuth2        = "oauth2"
-	MethodRefresh       = "refresh"
-	MethodImpersonate   = "impersonate"
-	MethodLogoutAll     = "logout_all"
-	MethodMFASetting    = "mfa_setting"
-	MethodCalendarToken = "calendar_token"
-	MethodCron          = "cron"
-	MethodOIDCUnlink    = "oidc_unlink"
-	MethodLogout        = "logout"
-	MethodSessionEnd    = "session_end"
-	MethodLogoutOthers  = "logout_others"
+	MethodPassword       = "password"
+	MethodOTPRequest     = "otp_request"
+	MethodOTP            = "otp"
+	MethodOAuth2         = "oauth2"
+	MethodRefresh        = "refresh"
+	MethodImpersonate    = "impersonate"
+	MethodLogoutAll      = "logout_all"
+	MethodMFASetting     = "mfa_setting"
+	MethodCalendarToken  = "calendar_token"
+	MethodCron           = "cron"
+	MethodOIDCUnlink     = "oidc_unlink"
+	MethodLogout         = "logout"
+	MethodSessionEnd     = "session_end"
+	MethodLogoutOthers   = "logout_others"
+	MethodAccountLock    = "account_lock"
+	MethodPasswordChange = "password_change"
+	MethodSignup         = "signup"
+	MethodSignupRequest  = "signup_request"
+	MethodEmailChange    = "email_change_request"
 )
 
 // Methods lists every method value, the select values of the method field.
@@ -56,6 +61,7 @@ var Methods = []string{
 	MethodPassword, MethodOTPRequest, MethodOTP, MethodOAuth2, MethodRefresh, MethodImpersonate,
 	MethodLogoutAll, MethodMFASetting, MethodCalendarToken, MethodCron, MethodOIDCUnlink,
 	MethodLogout, MethodSessionEnd, MethodLogoutOthers,
+	MethodAccountLock, MethodPasswordChange, MethodSignup, MethodSignupRequest, MethodEmailChange,
 }
 
 // Outcomes: how it ended.
@@ -64,10 +70,12 @@ const (
 	OutcomeFailure     = "failure"
 	OutcomeRateLimited = "rate_limited"
 	OutcomeMFARequired = "mfa_required"
+	// OutcomeLocked is an attempt refused because the account is locked after failed sign-ins.
+	OutcomeLocked = "locked"
 )
 
 // Outcomes lists every outcome value, the select values of the outcome field.
-var Outcomes = []string{OutcomeSuccess, OutcomeFailure, OutcomeRateLimited, OutcomeMFARequired}
+var Outcomes = []string{OutcomeSuccess, OutcomeFailure, OutcomeRateLimited, OutcomeMFARequired, OutcomeLocked}
 
 // ActorCLI is the actor of actions taken with ./app subcommands.
 const ActorCLI = "cli"

@@ -70,18 +70,18 @@ func Middleware(e *core.RequestEvent) error {
 		}
 	case MethodImpersonate:
 		ev.UserID = target
-		if _, err := e.App.FindRecordById(ev.Collection, target); err != nil {
-			// The relation cannot point at a record that does not exist; keep the id as text.
+		if _, err := e.App.FindRecordById(ev.Collection, target); err != nil || !e.HasSuperuserAuth() {
+			// The relation cannot point at a record that does not exist, and an attempt by
+			// someone who is not a superuser must not land in the account's activity list.
 			ev.UserID, ev.Identity = "", "record "+Truncate(target, 100)
 		}
 		if e.Auth != nil {
 			ev.Actor = e.Auth.Id
 		}
 	}
-	if info, infoErr := e.RequestInfo(); infoErr == nil {
-		mfaID, _ := info.Body["mfaId"].(string)
-		ev.SecondFactor = mfaID != "" || info.Query["mfaId"] != ""
-	}
+	// A second factor counts only when PocketBase used one (see CaptureAuth), not when the body
+	// merely names an mfaId.
+	ev.SecondFactor, _ = e.Get(secondFactorKey).(bool)
 
 	var apiErr *router.ApiError
 	switch {
@@ -89,6 +89,9 @@ func Middleware(e *core.RequestEvent) error {
 	case errors.Is(err, apis.ErrMFA):
 		ev.Outcome = OutcomeMFARequired
 		ev.Reason = "A second factor is required."
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests && e.Get(lockedKey) == true:
+		ev.Outcome = OutcomeLocked
+		ev.Reason = "The account is locked after too many failed sign-ins."
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests:
 		ev.Outcome = OutcomeRateLimited
 		ev.Reason = "Too many attempts from this client."
@@ -108,7 +111,11 @@ func Middleware(e *core.RequestEvent) error {
 		ev.Reason = "The request failed."
 	}
 	write := Write
-	if ev.Outcome == OutcomeRateLimited {
+	// Refusals anyone can cause at will, without even a credential to try, are recorded once per
+	// address and minute: rate-limited and locked attempts, and refresh or impersonation without
+	// a valid token. (Failed sign-ins are bounded by the client's budget and each is recorded.)
+	anonymous := e.Auth == nil && (method == MethodRefresh || method == MethodImpersonate)
+	if ev.Outcome == OutcomeRateLimited || ev.Outcome == OutcomeLocked || ev.Outcome != OutcomeSuccess && anonymous {
 		write = WriteThrottled
 	}
 	if auditErr := write(e.App, ev); auditErr != nil {

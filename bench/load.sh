@@ -76,6 +76,7 @@ binaries=("cur|./app")
 if [ -n "${LOAD_BASELINE:-}" ]; then
   git worktree add --detach "$work/baseline" "$LOAD_BASELINE" >/dev/null 2>&1
   mkdir -p "$work/baseline/pb_public/vendor" && cp pb_public/vendor/* "$work/baseline/pb_public/vendor/"
+  if [ -d "$work/baseline/passwords" ] && [ -f passwords/blocklist.bloom ]; then cp passwords/blocklist.bloom "$work/baseline/passwords/"; fi
   (cd "$work/baseline" && go build -o "$work/baseline-app" .)
   binaries+=("base|$work/baseline-app")
 fi

@@ -86,7 +86,9 @@ func (c *Client) AuthWithPassword(ctx context.Context, identity, password string
 }
 
 // AuthSuperuser signs in a superuser (collection SuperuserCollection) and keeps the token, for
-// Impersonate and the admin API through Do.
+// Impersonate and the admin API through Do. When the server has a mailer, superusers need a
+// second factor: this answers *MFARequiredError, and RequestSuperuserOTP with
+// AuthSuperuserWithOTP(…, WithMFA(id)) finish the sign-in.
 func (c *Client) AuthSuperuser(ctx context.Context, email, password string, opts ...AuthOption) (AuthRecord, error) {
 	return c.signIn(ctx, SuperuserCollection, "auth-with-password",
 		authBody(map[string]any{"identity": email, "password": password}, opts))
@@ -95,10 +97,19 @@ func (c *Client) AuthSuperuser(ctx context.Context, email, password string, opts
 // RequestOTP asks the server to email a one-time code to email and returns the id to pass to
 // AuthWithOTP. The server answers with an id for unknown addresses too, and sends no mail.
 func (c *Client) RequestOTP(ctx context.Context, email string) (otpID string, err error) {
+	return c.requestOTP(ctx, c.collection, email)
+}
+
+// RequestSuperuserOTP is RequestOTP for a superuser's second factor.
+func (c *Client) RequestSuperuserOTP(ctx context.Context, email string) (otpID string, err error) {
+	return c.requestOTP(ctx, SuperuserCollection, email)
+}
+
+func (c *Client) requestOTP(ctx context.Context, collection, email string) (otpID string, err error) {
 	var out struct {
 		OTPID string `json:"otpId"`
 	}
-	err = c.send(ctx, request{method: "POST", path: collectionPath(c.collection, "request-otp"),
+	err = c.send(ctx, request{method: "POST", path: collectionPath(collection, "request-otp"),
 		body: map[string]any{"email": email}, out: &out})
 	if err != nil {
 		return "", err
@@ -112,6 +123,12 @@ func (c *Client) RequestOTP(ctx context.Context, email string) (otpID string, er
 // AuthWithOTP signs in with the id from RequestOTP and the mailed code, and keeps the token.
 func (c *Client) AuthWithOTP(ctx context.Context, otpID, code string, opts ...AuthOption) (AuthRecord, error) {
 	return c.signIn(ctx, c.collection, "auth-with-otp",
+		authBody(map[string]any{"otpId": otpID, "password": code}, opts))
+}
+
+// AuthSuperuserWithOTP is AuthWithOTP for a superuser, with the id from RequestSuperuserOTP.
+func (c *Client) AuthSuperuserWithOTP(ctx context.Context, otpID, code string, opts ...AuthOption) (AuthRecord, error) {
+	return c.signIn(ctx, SuperuserCollection, "auth-with-otp",
 		authBody(map[string]any{"otpId": otpID, "password": code}, opts))
 }
 

@@ -67,14 +67,9 @@ func TestAuthWithPassword(t *testing.T) {
 		}
 	})
 
-	t.Run("AuthSuperuser holds a superuser token, which /api/user refuses with 403", func(t *testing.T) {
-		apptest.CreateSuperuser(t, srv.App, "root@example.com")
-		c := newClient(t, srv)
-		rec, err := c.AuthSuperuser(t.Context(), "root@example.com", apptest.Password)
-		if err != nil || rec.CollectionName != client.SuperuserCollection {
-			t.Fatalf("expected a superuser sign-in, got %+v %v", rec, err)
-		}
-		_, err = c.User(t.Context())
+	t.Run("AuthSuperuser with its second factor holds a superuser token, which /api/user refuses with 403", func(t *testing.T) {
+		c := superuserClient(t, srv, "root@example.com")
+		_, err := c.User(t.Context())
 		if got := client.StatusCode(err); got != http.StatusForbidden {
 			t.Fatalf("expected 403 for a superuser on /api/user, got %d: %v", got, err)
 		}
@@ -344,9 +339,9 @@ func TestImpersonate(t *testing.T) {
 	t.Parallel()
 	srv, _ := startServer(t)
 	user := apptest.CreateUser(t, srv.App, "ana@example.com")
-	superuser := apptest.CreateSuperuser(t, srv.App, "root@example.com")
-	admin := newClient(t, srv)
-	if _, err := admin.AuthSuperuser(t.Context(), "root@example.com", apptest.Password); err != nil {
+	admin := superuserClient(t, srv, "root@example.com")
+	superuser, err := srv.App.FindAuthRecordByEmail(core.CollectionNameSuperusers, "root@example.com")
+	if err != nil {
 		t.Fatal(err)
 	}
 	adminToken := admin.Token()

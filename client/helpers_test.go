@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"errors"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -47,6 +48,29 @@ func signIn(t *testing.T, srv *apptest.Server, email string) (*client.Client, *c
 		t.Fatalf("sign in %s: %v", email, err)
 	}
 	return c, user
+}
+
+// superuserClient creates a superuser and returns a Client signed in as it: password, then the
+// mailed code (superusers need a second factor when the server has a mailer).
+func superuserClient(t *testing.T, srv *apptest.Server, email string) *client.Client {
+	t.Helper()
+	apptest.CreateSuperuser(t, srv.App, email)
+	c := newClient(t, srv)
+	_, err := c.AuthSuperuser(t.Context(), email, apptest.Password)
+	var mfa *client.MFARequiredError
+	if !errors.As(err, &mfa) {
+		t.Fatalf("expected the superuser sign-in to ask for a second factor, got %v", err)
+	}
+	before := srv.App.TestMailer.TotalSend()
+	otpID, err := c.RequestSuperuserOTP(t.Context(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := c.AuthSuperuserWithOTP(t.Context(), otpID, waitForCode(t, srv.App, email, before), client.WithMFA(mfa.MFAID))
+	if err != nil || rec.CollectionName != client.SuperuserCollection {
+		t.Fatalf("superuser sign-in: %+v %v", rec, err)
+	}
+	return c
 }
 
 var otpCode = regexp.MustCompile(`\b\d{8}\b`)

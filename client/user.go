@@ -116,12 +116,17 @@ func (c *Client) CalendarToken(ctx context.Context) (active bool, err error) {
 }
 
 // CreateCalendarToken creates (or replaces) the user's calendar feed and returns its secret
-// .ics URL. The server shows the URL only once and keeps only a hash of its token.
-func (c *Client) CreateCalendarToken(ctx context.Context) (feedURL string, err error) {
+// .ics URL. The server shows the URL only once and keeps only a hash of its token. Like SetMFA it
+// needs proof of presence: a sign-in within the last 10 minutes (pass "") or the current password.
+func (c *Client) CreateCalendarToken(ctx context.Context, password string) (feedURL string, err error) {
+	var body any
+	if password != "" {
+		body = map[string]any{"password": password}
+	}
 	var out struct {
 		URL string `json:"url"`
 	}
-	err = c.Do(ctx, "POST", "/api/user/calendar-token", nil, &out)
+	err = c.Do(ctx, "POST", "/api/user/calendar-token", body, &out)
 	return out.URL, err
 }
 
@@ -147,7 +152,8 @@ func (c *Client) MFA(ctx context.Context) (MFAState, error) {
 
 // SetMFA turns the second factor on or off. Turning it off needs proof of presence: a sign-in
 // within the last 10 minutes or the current password (pass "" to rely on the recent sign-in);
-// without it the server answers 403. The password is sent only when it is not empty.
+// without it the server answers 403, and a wrong password is a 400 that counts towards the
+// account's lock. The password is sent only when it is not empty.
 func (c *Client) SetMFA(ctx context.Context, enabled bool, password string) (MFAState, error) {
 	body := map[string]any{"enabled": enabled}
 	if password != "" {

@@ -139,7 +139,7 @@ func TestCalendarToken(t *testing.T) {
 	if active, err := c.CalendarToken(t.Context()); err != nil || active {
 		t.Fatalf("expected no feed, got %v %v", active, err)
 	}
-	feedURL, err := c.CreateCalendarToken(t.Context())
+	feedURL, err := c.CreateCalendarToken(t.Context(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestSecondFactorSwitch(t *testing.T) {
 		want     client.MFAState
 	}{
 		{"turning it on needs only the token", true, "", 0, client.MFAState{Enabled: true, Available: true}},
-		{"a wrong password cannot turn it off", false, "wrong-password-123", http.StatusForbidden, client.MFAState{Enabled: true, Available: true}},
+		{"a wrong password cannot turn it off", false, "wrong-password-123", http.StatusBadRequest, client.MFAState{Enabled: true, Available: true}},
 		{"the current password turns it off", false, apptest.Password, 0, client.MFAState{Enabled: false, Available: true}},
 		{"it is on again", true, "", 0, client.MFAState{Enabled: true, Available: true}},
 		{"a recent sign-in turns it off without a password", false, "", 0, client.MFAState{Enabled: false, Available: true}},

@@ -39,7 +39,7 @@ func NewImpersonateCommand(app core.App, cfg config.Config) *cobra.Command {
 			}
 			now := time.Now()
 			s, err := sessions.Create(app, lt, user, sessions.New{
-				Method: sessions.MethodImpersonation, UserAgent: "PhaseFlow CLI", Impersonator: sessions.ImpersonatorCLI,
+				Method: sessions.MethodImpersonation, Device: sessions.DeviceImpersonation, Impersonator: sessions.ImpersonatorCLI,
 				Expires: now.Add(duration),
 			}, now)
 			if err != nil {

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/joho/godotenv"
+
+	"phaseflow/passwords"
 )
 
 // Defaults for the optional variables.
@@ -24,13 +26,14 @@ const (
 	DefaultAuthRateLimit     = 5
 	DefaultSessionDays       = 14
 	DefaultSessionMaxDays    = 30
+	DefaultPasswordMinLength = 15
+	DefaultAccountLockFails  = 10
 	MaxSessionDays           = 365
 	DefaultAuditRetention    = 90
 	DefaultSMTPPort          = 587
 	DefaultMailSenderName    = "PhaseFlow"
 	MinCronSecretLength      = 32
 	EncryptionKeyLength      = 32
-	MinAdminPasswordLength   = 10
 	EncryptionKeyEnvVariable = "PB_ENCRYPTION_KEY"
 )
 
@@ -80,7 +83,13 @@ type Config struct {
 	SessionDays int
 	// SessionMaxDays is the absolute limit of a session: it ends this many days after the sign-in,
 	// whatever the person does.
-	SessionMaxDays      int
+	SessionMaxDays int
+	// PasswordMinLength is the shortest password accepted (NIST SP 800-63B-4: 15 for a single
+	// factor; 8 at the least).
+	PasswordMinLength int
+	// AccountLockFailures is how many failed sign-ins against one account, from any address,
+	// within 15 minutes lock its password and code sign-in.
+	AccountLockFailures int
 	AuditRetentionDays  int
 	TrustedProxyHeaders []string
 }
@@ -161,6 +170,8 @@ func FromEnv(lookup Lookup) (Config, error) {
 		AuthRateLimit:        r.intRange("AUTH_RATE_LIMIT", DefaultAuthRateLimit, 1, 1000),
 		SessionDays:          r.intRange("SESSION_DAYS", DefaultSessionDays, 1, MaxSessionDays),
 		SessionMaxDays:       r.intRange("SESSION_MAX_DAYS", DefaultSessionMaxDays, 1, MaxSessionDays),
+		PasswordMinLength:    r.intRange("PASSWORD_MIN_LENGTH", DefaultPasswordMinLength, 8, 64),
+		AccountLockFailures:  r.intRange("ACCOUNT_LOCK_FAILURES", DefaultAccountLockFails, 3, 100),
 		AuditRetentionDays:   r.intRange("AUTH_EVENTS_RETENTION_DAYS", DefaultAuditRetention, 1, 3650),
 		TrustedProxyHeaders:  r.headerList("TRUSTED_PROXY_HEADERS"),
 	}
@@ -282,12 +293,20 @@ func (r *reader) checkAdmin(c Config) {
 	if c.AdminEmail != "" && !isEmail(c.AdminEmail) {
 		r.fail("POCKETBASE_ADMIN_EMAIL", "must be an email address")
 	}
-	if c.AdminPassword != "" && len(c.AdminPassword) < MinAdminPasswordLength {
-		r.fail("POCKETBASE_ADMIN_PASSWORD", fmt.Sprintf("must be at least %d characters", MinAdminPasswordLength))
+	if c.AdminPassword != "" {
+		rule := passwords.Rule{MinLength: c.PasswordMinLength}
+		var p *passwords.Problem
+		if errors.As(rule.Check(passwords.Normalize(c.AdminPassword)), &p) {
+			r.fail("POCKETBASE_ADMIN_PASSWORD", adminPasswordProblems[p.Code()](c.PasswordMinLength))
+		}
 	}
-	if len(c.AdminPassword) > 71 {
-		r.fail("POCKETBASE_ADMIN_PASSWORD", "must be at most 71 bytes (the bcrypt limit)")
-	}
+}
+
+// adminPasswordProblems says what is wrong with POCKETBASE_ADMIN_PASSWORD, never its value.
+var adminPasswordProblems = map[string]func(min int) string{
+	passwords.CodeTooShort: func(min int) string { return fmt.Sprintf("must be at least %d characters (PASSWORD_MIN_LENGTH)", min) },
+	passwords.CodeTooLong:  func(int) string { return "must be at most 71 bytes (the bcrypt limit)" },
+	passwords.CodeCommon:   func(int) string { return "is a common or easy-to-guess password; choose another" },
 }
 
 func (r *reader) checkOIDC(o OIDC) {

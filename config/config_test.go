@@ -14,7 +14,7 @@ const (
 	msgAppURL       = "must be an http(s) URL with no path, query or credentials, e.g. https://phaseflow.example.com"
 	msgAdminPair    = "POCKETBASE_ADMIN_EMAIL and POCKETBASE_ADMIN_PASSWORD must be set together"
 	msgEmail        = "must be an email address"
-	msgAdminShort   = "must be at least 10 characters"
+	msgAdminShort   = "must be at least 15 characters (PASSWORD_MIN_LENGTH)"
 	msgAdminLong    = "must be at most 71 bytes (the bcrypt limit)"
 	msgOIDCAllNone  = "POCKETBASE_OIDC_ISSUER_URL, POCKETBASE_OIDC_CLIENT_ID and POCKETBASE_OIDC_CLIENT_SECRET must be all set or all unset"
 	msgOIDCIssuer   = "must be an https URL (http only for localhost)"
@@ -65,6 +65,8 @@ func fullEnv() map[string]string {
 		"AUTH_RATE_LIMIT":               " 10 ",
 		"SESSION_DAYS":                  "30",
 		"SESSION_MAX_DAYS":              "60",
+		"PASSWORD_MIN_LENGTH":           "12",
+		"ACCOUNT_LOCK_FAILURES":         "20",
 		"AUTH_EVENTS_RETENTION_DAYS":    "180",
 		"TRUSTED_PROXY_HEADERS":         " X-Forwarded-For ,X-Real-IP ",
 	}
@@ -130,6 +132,8 @@ func TestFromEnvEmptyEnvironmentYieldsDefaults(t *testing.T) {
 		{"AuthRateLimit", c.AuthRateLimit, 5},
 		{"SessionDays", c.SessionDays, 14},
 		{"SessionMaxDays", c.SessionMaxDays, 30},
+		{"PasswordMinLength", c.PasswordMinLength, 15},
+		{"AccountLockFailures", c.AccountLockFailures, 10},
 		{"AuditRetentionDays", c.AuditRetentionDays, 90},
 		{"TrustedProxyHeaders", c.TrustedProxyHeaders, []string(nil)},
 		{"IsLocal", c.IsLocal(), true},
@@ -196,6 +200,8 @@ func TestFromEnvFullEnvironment(t *testing.T) {
 		AuthRateLimit:        10,
 		SessionDays:          30,
 		SessionMaxDays:       60,
+		PasswordMinLength:    12,
+		AccountLockFailures:  20,
 		AuditRetentionDays:   180,
 		TrustedProxyHeaders:  []string{"X-Forwarded-For", "X-Real-IP"},
 	}
@@ -305,14 +311,14 @@ func TestFromEnvParsesValues(t *testing.T) {
 			func(c Config) (any, any) { return c.CronSecret, strings.Repeat("a", 32) },
 		},
 		{
-			"admin password of exactly 10 characters is accepted",
-			map[string]string{"POCKETBASE_ADMIN_EMAIL": "a@example.com", "POCKETBASE_ADMIN_PASSWORD": "0123456789"},
-			func(c Config) (any, any) { return c.AdminPassword, "0123456789" },
+			"admin password of exactly 15 characters is accepted",
+			map[string]string{"POCKETBASE_ADMIN_EMAIL": "a@example.com", "POCKETBASE_ADMIN_PASSWORD": "violet-otter-7x"},
+			func(c Config) (any, any) { return c.AdminPassword, "violet-otter-7x" },
 		},
 		{
 			"admin password of exactly 71 bytes is accepted",
-			map[string]string{"POCKETBASE_ADMIN_EMAIL": "a@example.com", "POCKETBASE_ADMIN_PASSWORD": strings.Repeat("p", 71)},
-			func(c Config) (any, any) { return c.AdminPassword, strings.Repeat("p", 71) },
+			map[string]string{"POCKETBASE_ADMIN_EMAIL": "a@example.com", "POCKETBASE_ADMIN_PASSWORD": strings.Repeat("kiwi-", 14) + "z"},
+			func(c Config) (any, any) { return c.AdminPassword, strings.Repeat("kiwi-", 14) + "z" },
 		},
 		{
 			"AUTH_RATE_LIMIT lower bound",
@@ -409,6 +415,7 @@ func TestFromEnvReportsEachInvalidVariable(t *testing.T) {
 		{"admin email with a display name", admin("Admin <admin@example.com>", "admin-password-value"), Problem{"POCKETBASE_ADMIN_EMAIL", msgEmail}},
 		{"admin password of 9 characters", admin("admin@example.com", "123456789"), Problem{"POCKETBASE_ADMIN_PASSWORD", msgAdminShort}},
 		{"admin password of 72 bytes", admin("admin@example.com", strings.Repeat("p", 72)), Problem{"POCKETBASE_ADMIN_PASSWORD", msgAdminLong}},
+		{"a common admin password", admin("admin@example.com", "password123456789"), Problem{"POCKETBASE_ADMIN_PASSWORD", "is a common or easy-to-guess password; choose another"}},
 
 		// OIDC.
 		{"OIDC issuer only", map[string]string{"POCKETBASE_OIDC_ISSUER_URL": "https://id.example.com"}, Problem{"POCKETBASE_OIDC_ISSUER_URL", msgOIDCAllNone}},
@@ -443,6 +450,8 @@ func TestFromEnvReportsEachInvalidVariable(t *testing.T) {
 		{"SESSION_DAYS=366", map[string]string{"SESSION_DAYS": "366"}, Problem{"SESSION_DAYS", rangeMsg("1", "365")}},
 		{"SESSION_DAYS=1.5", map[string]string{"SESSION_DAYS": "1.5"}, Problem{"SESSION_DAYS", rangeMsg("1", "365")}},
 		{"SESSION_MAX_DAYS=366", map[string]string{"SESSION_MAX_DAYS": "366"}, Problem{"SESSION_MAX_DAYS", rangeMsg("1", "365")}},
+		{"PASSWORD_MIN_LENGTH=7", map[string]string{"PASSWORD_MIN_LENGTH": "7"}, Problem{"PASSWORD_MIN_LENGTH", rangeMsg("8", "64")}},
+		{"ACCOUNT_LOCK_FAILURES=101", map[string]string{"ACCOUNT_LOCK_FAILURES": "101"}, Problem{"ACCOUNT_LOCK_FAILURES", rangeMsg("3", "100")}},
 		{"SESSION_MAX_DAYS below SESSION_DAYS", map[string]string{"SESSION_DAYS": "14", "SESSION_MAX_DAYS": "13"},
 			Problem{"SESSION_MAX_DAYS", "must be at least SESSION_DAYS (the absolute session limit cannot be shorter than the idle limit)"}},
 		{"SMTP_PORT=0", map[string]string{"SMTP_PORT": "0"}, Problem{"SMTP_PORT", rangeMsg("1", "65535")}},
@@ -506,7 +515,7 @@ func TestFromEnvReportsAllProblemsTogether(t *testing.T) {
 
 	want := map[string]string{
 		"APP_URL":                    msgAppURL,
-		"POCKETBASE_ADMIN_PASSWORD":  msgAdminShort,
+		"POCKETBASE_ADMIN_PASSWORD":  "must be at least 12 characters (PASSWORD_MIN_LENGTH)",
 		"POCKETBASE_OIDC_ISSUER_URL": msgOIDCAllNone,
 		"SMTP_PORT":                  "must be a whole number from 1 to 65535",
 		"MAIL_SENDER_ADDRESS":        msgSenderNeeded,

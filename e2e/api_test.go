@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -61,16 +63,38 @@ func mustClient(t *testing.T, srv *Server) *client.Client {
 // PocketBase allows a couple of superuser sign-ins every few seconds.
 func (s *Server) superuser(t *testing.T) *client.Client {
 	t.Helper()
-	s.adminOnce.Do(func() {
-		s.admin, s.adminErr = client.New(s.URL)
-		if s.adminErr == nil {
-			_, s.adminErr = s.admin.AuthSuperuser(t.Context(), adminEmail, adminPassword)
-		}
-	})
+	s.adminOnce.Do(func() { s.admin, s.adminErr = signInSuperuser(t.Context(), s) })
 	if s.adminErr != nil {
 		t.Fatalf("superuser sign-in: %v", s.adminErr)
 	}
 	return s.admin
+}
+
+// signInSuperuser signs in the server's superuser with both factors: the password, then the code
+// the server prints (a local run has the console mailer, so superusers need a second factor).
+func signInSuperuser(ctx context.Context, srv *Server) (*client.Client, error) {
+	c, err := client.New(srv.URL)
+	if err != nil {
+		return nil, err
+	}
+	_, err = c.AuthSuperuser(ctx, adminEmail, adminPassword)
+	var mfa *client.MFARequiredError
+	if !errors.As(err, &mfa) {
+		return nil, fmt.Errorf("expected the superuser sign-in to ask for a second factor, got %v", err)
+	}
+	offset := len(srv.Output.String())
+	otpID, err := c.RequestSuperuserOTP(ctx, adminEmail)
+	if err != nil {
+		return nil, err
+	}
+	code, err := waitMailedCode(srv, adminEmail, offset)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.AuthSuperuserWithOTP(ctx, otpID, code, client.WithMFA(mfa.MFAID)); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // createUser creates a verified user with userPassword (and mfa on or off) through the

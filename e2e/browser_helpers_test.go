@@ -360,6 +360,15 @@ var mailCodePattern = regexp.MustCompile(`\b(\d{8})\b`)
 // 8-digit code in it.
 func mailedCode(t *testing.T, srv *Server, email string, offset int) string {
 	t.Helper()
+	code, err := waitMailedCode(srv, email, offset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// waitMailedCode is mailedCode for callers without a *testing.T of their own (a shared fixture).
+func waitMailedCode(srv *Server, email string, offset int) (string, error) {
 	to := regexp.MustCompile(`(?m)^To: .*` + regexp.QuoteMeta(email) + `.*$`)
 	var code, out string
 	ok := poll(waitTimeout, func() bool {
@@ -376,7 +385,7 @@ func mailedCode(t *testing.T, srv *Server, email string, offset int) string {
 		return code != ""
 	})
 	if !ok {
-		t.Fatalf("no code mailed to %s; server output after the request:\n%s", email, out)
+		return "", fmt.Errorf("no code mailed to %s; server output after the request:\n%s", email, out)
 	}
-	return code
+	return code, nil
 }

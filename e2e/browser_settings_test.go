@@ -146,3 +146,41 @@ func TestBrowserSettingsSecondFactorAndActivity(t *testing.T) {
 		t.Fatalf("expected the password sign-in in the activity list, got %q", tab.text("#activity-list"))
 	}
 }
+
+// TestBrowserSettingsPasswordChange: the password section shows the rule, names a wrong current
+// password next to its field, and a new password signs every other device out while this one
+// stays signed in.
+func TestBrowserSettingsPasswordChange(t *testing.T) {
+	t.Parallel()
+	closed := closedServer(t)
+	email := "newpass@example.com"
+	createUser(t, closed, email, false)
+	other := signIn(t, closed, email)
+	tab := newTab(t)
+	tab.signIn(closed, email, "/")
+	tab.navigate(closed.URL + "/settings")
+	tab.waitFor("the password section", `document.querySelector("#password-change input[name=password]")`)
+	if hint := tab.text("#password-change .field:nth-of-type(2) .hint"); !strings.Contains(hint, "at least 15 characters") {
+		t.Fatalf("expected the rule shown before submission, got %q", hint)
+	}
+
+	tab.typeInto("#password-change input[name=currentPassword]", "not-the-password")
+	tab.typeInto("#password-change input[name=password]", "lantern otter violet")
+	tab.click("#password-change button[type=submit]")
+	tab.waitFor("the wrong-password message", `document.querySelector("#password-change [data-error-for=currentPassword]")?.textContent !== ""`)
+	if _, err := other.User(t.Context()); err != nil {
+		t.Fatalf("a refused change ended another device: %v", err)
+	}
+
+	tab.setValue("#password-change input[name=currentPassword]", userPassword)
+	tab.click("#password-change button[type=submit]")
+	tab.waitFor("the confirmation", `document.querySelector("#password [role=status]")?.textContent.startsWith("Password changed")`)
+	if _, err := other.User(t.Context()); !client.IsUnauthorized(err) {
+		t.Fatalf("expected the other device signed out, got %v", err)
+	}
+	tab.reload()
+	tab.waitFor("the settings, still signed in", `document.querySelector("#signed-in-as")?.textContent.includes(`+jsString(email)+`)`)
+	if _, err := mustClient(t, closed).AuthWithPassword(t.Context(), email, "lantern otter violet"); err != nil {
+		t.Fatalf("expected the new password to sign in: %v", err)
+	}
+}

@@ -1,6 +1,6 @@
-// Package hooks binds PhaseFlow's rooms (users, sessions, audit, jobs, settings) to PocketBase's
-// events. Reading Register shows every event PhaseFlow listens to and, where several handlers
-// share an event, the order they run in.
+// Package hooks binds PhaseFlow's rooms (users, sessions, audit, throttle, jobs, settings) to
+// PocketBase's events. Reading Register shows every event PhaseFlow listens to and, where several
+// handlers share an event, the order they run in.
 package hooks
 
 import (
@@ -14,16 +14,19 @@ import (
 	"phaseflow/audit"
 	"phaseflow/config"
 	"phaseflow/jobs"
+	"phaseflow/passwords"
 	"phaseflow/sessions"
 	"phaseflow/settings"
+	"phaseflow/throttle"
 	"phaseflow/users"
 )
 
 // Handler priorities on shared events: lower runs first. The audit's capture handlers
 // (audit.CapturePriority) record the identity and account before any policy can refuse.
 const (
-	policyPriority  = 0  // users.Check*: may refuse a sign-in
-	sessionPriority = 10 // sessions.Issue: only for a sign-in the policy let through
+	resolvePriority = -200 // users.Resolve*: find the account whatever the email's case
+	policyPriority  = 0    // users.Check*: may refuse a sign-in
+	sessionPriority = 10   // sessions.Issue: only for a sign-in the policy let through
 )
 
 // startupPriority runs the start-up work before the routes are bound and the server listens.
@@ -32,6 +35,7 @@ const startupPriority = -100
 // Register binds every PhaseFlow hook to app. It is called by main and by tests.
 func Register(app core.App, cfg config.Config) {
 	lifetimes := sessions.LifetimesFromDays(cfg.SessionDays, cfg.SessionMaxDays)
+	rule := passwords.Rule{MinLength: cfg.PasswordMinLength}
 	ctx, cancel := context.WithCancel(context.Background())
 	app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
 		cancel()
@@ -56,11 +60,17 @@ func Register(app core.App, cfg config.Config) {
 	})
 	app.OnMailerSend().BindFunc(settings.UseConsoleMailer(cfg, &settings.ConsoleMailer{Out: os.Stdout}))
 
-	// The users record: defaults, the one validation point, a takeover's feed, and the sessions
-	// of an account whose access changed.
+	// The users record: defaults, emails in lower case, the one validation point, the password
+	// rule, a takeover's feed, and the sessions of an account whose access changed. Superusers
+	// follow the same email and password rules.
 	app.OnRecordCreate(users.Collection).BindFunc(func(e *core.RecordEvent) error {
 		return users.SetDefaults(e, cfg.RegistrationApproval)
 	})
+	for _, col := range []string{users.Collection, core.CollectionNameSuperusers} {
+		app.OnRecordCreate(col).BindFunc(users.LowerCaseEmail)
+		app.OnRecordUpdate(col).BindFunc(users.LowerCaseEmail)
+		app.OnRecordValidate(col).BindFunc(func(e *core.RecordEvent) error { return users.ValidatePassword(e, rule) })
+	}
 	app.OnRecordValidate(users.Collection).BindFunc(users.Validate)
 	app.OnRecordUpdate(users.Collection).BindFunc(users.ClearFeedOnVerification)
 	app.OnRecordUpdate(users.Collection).BindFunc(users.EndSessionsOnAccessChange)
@@ -73,15 +83,31 @@ func Register(app core.App, cfg config.Config) {
 	app.OnRealtimeSubscribeRequest().BindFunc(sessions.RememberRealtime)
 	app.OnRealtimeMessageSend().BindFunc(sessions.GuardRealtime)
 
-	// Sign-in: the audit records, then the policy decides, then the session token is issued.
+	// Sign-in: the account is found whatever the email's case, the audit records, then the
+	// policy decides, then the session token is issued. A password reset by email unlocks.
+	app.OnRecordAuthWithPasswordRequest().Bind(&hook.Handler[*core.RecordAuthWithPasswordRequestEvent]{
+		Func: users.ResolvePasswordSignIn, Priority: resolvePriority,
+	})
 	app.OnRecordAuthWithPasswordRequest().Bind(&hook.Handler[*core.RecordAuthWithPasswordRequestEvent]{
 		Func: audit.CapturePassword, Priority: audit.CapturePriority,
 	})
 	app.OnRecordRequestOTPRequest().Bind(&hook.Handler[*core.RecordCreateOTPRequestEvent]{
+		Func: users.ResolveOTPRequest, Priority: resolvePriority,
+	})
+	app.OnRecordRequestOTPRequest().Bind(&hook.Handler[*core.RecordCreateOTPRequestEvent]{
 		Func: audit.CaptureOTPRequest, Priority: audit.CapturePriority,
+	})
+	app.OnRecordRequestOTPRequest().Bind(&hook.Handler[*core.RecordCreateOTPRequestEvent]{
+		Func: users.EqualizeUnknownOTPRequest, Priority: policyPriority,
 	})
 	app.OnRecordAuthWithOTPRequest().Bind(&hook.Handler[*core.RecordAuthWithOTPRequestEvent]{
 		Func: audit.CaptureOTP, Priority: audit.CapturePriority,
+	})
+	app.OnRecordAuthWithOTPRequest(users.Collection).Bind(&hook.Handler[*core.RecordAuthWithOTPRequestEvent]{
+		Func: users.ResetPasswordOnCodeVerification, Priority: policyPriority,
+	})
+	app.OnRecordAuthWithOAuth2Request(users.Collection).Bind(&hook.Handler[*core.RecordAuthWithOAuth2RequestEvent]{
+		Func: users.ResolveOAuth2SignIn, Priority: resolvePriority,
 	})
 	app.OnRecordAuthWithOAuth2Request().Bind(&hook.Handler[*core.RecordAuthWithOAuth2RequestEvent]{
 		Func: audit.CaptureOAuth2, Priority: audit.CapturePriority,
@@ -99,11 +125,11 @@ func Register(app core.App, cfg config.Config) {
 		Func: audit.CaptureAuth, Priority: audit.CapturePriority,
 	})
 	app.OnRecordAuthRequest(users.Collection).Bind(&hook.Handler[*core.RecordAuthRequestEvent]{
-		Func:     func(e *core.RecordAuthRequestEvent) error { return users.CheckSignIn(e, cfg.RegistrationApproval) },
-		Priority: policyPriority,
+		Func: users.CheckSignIn, Priority: policyPriority,
 	})
 	app.OnRecordAuthRequest(users.Collection).Bind(&hook.Handler[*core.RecordAuthRequestEvent]{
 		Func:     func(e *core.RecordAuthRequestEvent) error { return sessions.Issue(e, lifetimes) },
 		Priority: sessionPriority,
 	})
+	app.OnRecordConfirmPasswordResetRequest().BindFunc(throttle.ClearOnReset)
 }

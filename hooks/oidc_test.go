@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -347,5 +348,34 @@ func TestOIDCSignUpIgnoresClientCreateData(t *testing.T) {
 	eve, err := srv.App.FindAuthRecordByEmail(users.Collection, "eve@example.com")
 	if err != nil || eve.GetInt(users.FieldCycleLength) != 28 {
 		t.Fatalf("expected the provider's email with defaults, got %v", err)
+	}
+}
+
+// TestOIDCSignInStaysOpenWhileTheAccountIsLocked: a stranger's wrong passwords lock the
+// account's password and code sign-in, but not the identity provider's, which authenticated the
+// person itself.
+func TestOIDCSignInStaysOpenWhileTheAccountIsLocked(t *testing.T) {
+	t.Parallel()
+	m := startProvider(t)
+	cfg := oidcConfig(t, m, false)
+	cfg.AccountLockFailures = 3
+	srv := apptest.Start(t, cfg)
+	user := apptest.CreateUser(t, srv.App, "ana@example.com")
+	for i := range cfg.AccountLockFailures + 1 {
+		srv.DoFrom(t, fmt.Sprintf("127.0.3.%d", i+1), "POST", "/api/collections/users/auth-with-password",
+			map[string]string{"identity": "ana@example.com", "password": "a stranger's guess"}, nil)
+	}
+	locked := srv.DoFrom(t, "127.0.3.50", "POST", "/api/collections/users/auth-with-password",
+		map[string]string{"identity": "ana@example.com", "password": apptest.Password}, nil)
+	if locked.Status != http.StatusTooManyRequests {
+		t.Fatalf("expected the password sign-in locked, got %d: %s", locked.Status, locked.Body)
+	}
+	m.QueueUser(&mockoidc.MockUser{Subject: "sub-ana", Email: "ana@example.com", EmailVerified: true})
+	res := oidcSignIn(t, srv, cfg)
+	if res.Status != http.StatusOK {
+		t.Fatalf("expected the OIDC sign-in open, got %d: %s", res.Status, res.Body)
+	}
+	if record, _ := res.JSON(t)["record"].(map[string]any); record["id"] != user.Id {
+		t.Fatalf("expected ana's account, got %v", record["id"])
 	}
 }

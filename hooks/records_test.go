@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pocketbase/pocketbase/core"
+
 	"phaseflow/internal/apptest"
 	"phaseflow/users"
 )
@@ -94,31 +96,26 @@ func TestRecordAPICannotBypassProfileRules(t *testing.T) {
 
 func TestRegistrationPolicy(t *testing.T) {
 	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.OpenRegistration = true
+	cfg.RegistrationApproval = true
+	srv := apptest.Start(t, cfg)
 
-	t.Run("open registration lets a password sign-up create an account with defaults", func(t *testing.T) {
-		cfg := apptest.Config(t)
-		cfg.OpenRegistration = true
-		srv := apptest.Start(t, cfg)
-		res := srv.Do(t, "POST", "/api/collections/users/records", map[string]any{
-			"email": "new@example.com", "password": "long-enough-pass", "passwordConfirm": "long-enough-pass"}, nil)
-		if res.Status != http.StatusOK {
-			t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
+	t.Run("open registration still refuses a record API sign-up, with a sentence", func(t *testing.T) {
+		col, err := srv.App.FindCollectionByNameOrId(users.Collection)
+		if err != nil {
+			t.Fatal(err)
 		}
-		u, err := srv.App.FindAuthRecordByEmail(users.Collection, "new@example.com")
-		if err != nil || u.GetInt(users.FieldCycleLength) != 28 || !u.GetBool(users.FieldApproved) {
-			t.Fatalf("expected an approved account with defaults, got %v", err)
-		}
-	})
-
-	t.Run("open registration refuses server-owned fields at sign-up", func(t *testing.T) {
-		cfg := apptest.Config(t)
-		cfg.OpenRegistration = true
-		srv := apptest.Start(t, cfg)
-		for _, f := range []string{users.FieldGarminConnected, users.FieldApproved, users.FieldMFA, "verified"} {
-			res := srv.Do(t, "POST", "/api/collections/users/records", map[string]any{
-				"email": "x@example.com", "password": "long-enough-pass", "passwordConfirm": "long-enough-pass", f: true}, nil)
-			if res.Status != http.StatusBadRequest {
-				t.Fatalf("%s: expected 400, got %d: %s", f, res.Status, res.Body)
+		for _, extra := range []string{"", users.FieldGarminConnected, users.FieldApproved, users.FieldMFA, users.FieldVerified} {
+			body := map[string]any{"email": "new@example.com", "password": "lantern otter violet", "passwordConfirm": "lantern otter violet"}
+			if extra != "" {
+				body[extra] = true
+			}
+			for _, path := range []string{"/api/collections/users/records", "/api/collections/" + col.Id + "/records"} {
+				res := srv.Do(t, "POST", path, body, nil)
+				if res.Status != http.StatusForbidden || !strings.Contains(string(res.Body), "sign-up page") {
+					t.Fatalf("%s with %q: expected 403 naming the sign-up page, got %d: %s", path, extra, res.Status, res.Body)
+				}
 			}
 		}
 		if n, _ := srv.App.CountRecords(users.Collection); n != 0 {
@@ -126,24 +123,26 @@ func TestRegistrationPolicy(t *testing.T) {
 		}
 	})
 
-	t.Run("with approval, a new account cannot sign in until approved", func(t *testing.T) {
-		cfg := apptest.Config(t)
-		cfg.OpenRegistration = true
-		cfg.RegistrationApproval = true
-		srv := apptest.Start(t, cfg)
+	t.Run("a superuser may still create an account there", func(t *testing.T) {
+		admin := apptest.CreateSuperuser(t, srv.App, "root@example.com")
 		res := srv.Do(t, "POST", "/api/collections/users/records", map[string]any{
-			"email": "new@example.com", "password": "long-enough-pass", "passwordConfirm": "long-enough-pass"}, nil)
+			"email": "made@example.com", "password": "lantern otter violet", "passwordConfirm": "lantern otter violet", "approved": true,
+		}, map[string]string{"Authorization": apptest.Token(t, srv.App, admin)})
 		if res.Status != http.StatusOK {
-			t.Fatalf("sign-up: expected 200, got %d: %s", res.Status, res.Body)
+			t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 		}
+	})
+
+	t.Run("with approval, an account cannot sign in until approved", func(t *testing.T) {
+		apptest.CreateUser(t, srv.App, "waiting@example.com", func(r *core.Record) { r.Set(users.FieldApproved, false) })
 		login := func() int {
 			return srv.Do(t, "POST", "/api/collections/users/auth-with-password",
-				map[string]string{"identity": "new@example.com", "password": "long-enough-pass"}, nil).Status
+				map[string]string{"identity": "waiting@example.com", "password": apptest.Password}, nil).Status
 		}
 		if got := login(); got != http.StatusForbidden {
 			t.Fatalf("expected 403 before approval, got %d", got)
 		}
-		u, _ := srv.App.FindAuthRecordByEmail(users.Collection, "new@example.com")
+		u, _ := srv.App.FindAuthRecordByEmail(users.Collection, "waiting@example.com")
 		u.Set(users.FieldApproved, true)
 		if err := srv.App.Save(u); err != nil {
 			t.Fatal(err)

@@ -1,5 +1,5 @@
 // Package jobs holds PhaseFlow's scheduled jobs (the daily reminders, and the cleanup of old audit
-// rows and ended sessions) and their runner, shared by the in-process cron, POST /api/cron/{job}
+// rows, ended sessions, expired sign-ups and stale lock counters) and their runner, shared by the in-process cron, POST /api/cron/{job}
 // and `./app cron run JOB`.
 package jobs
 
@@ -12,6 +12,8 @@ import (
 	"phaseflow/audit"
 	"phaseflow/config"
 	"phaseflow/sessions"
+	"phaseflow/signup"
+	"phaseflow/throttle"
 )
 
 // Job names.
@@ -49,12 +51,7 @@ func Run(app core.App, cfg config.Config, name string, now time.Time) (Result, e
 	case Notifications:
 		res.Processed, res.Sent, err = sendNotifications(app, cfg, now)
 	case Cleanup:
-		var events, ended int64
-		events, err = audit.DeleteOld(app, cfg.AuditRetentionDays, now)
-		if err == nil {
-			ended, err = sessions.DeleteExpired(app, now)
-		}
-		res.Processed = int(events + ended)
+		res.Processed, err = cleanup(app, cfg, now)
 	default:
 		return res, ErrUnknown
 	}
@@ -74,4 +71,24 @@ func Schedule(app core.App, cfg config.Config) {
 			_, _ = Run(app, cfg, name, time.Now()) // Run logs the outcome
 		})
 	}
+}
+
+// cleanup deletes what has served its time: audit rows past the retention, ended sessions,
+// expired sign-ups and stale lock counters. It reports how many rows went.
+func cleanup(app core.App, cfg config.Config, now time.Time) (int, error) {
+	steps := []func() (int64, error){
+		func() (int64, error) { return audit.DeleteOld(app, cfg.AuditRetentionDays, now) },
+		func() (int64, error) { return sessions.DeleteExpired(app, now) },
+		func() (int64, error) { return signup.DeleteExpired(app, now) },
+		func() (int64, error) { return throttle.DeleteStale(app, now) },
+	}
+	total := 0
+	for _, step := range steps {
+		n, err := step()
+		total += int(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }

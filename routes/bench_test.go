@@ -38,7 +38,8 @@ func benchMux(b *testing.B, unbind ...string) (http.Handler, *core.Record, strin
 	}
 	app.Settings().RateLimits.Enabled = false
 	token := apptest.Token(b, app, user)
-	req := httptest.NewRequest("POST", "/api/user/calendar-token", nil)
+	req := httptest.NewRequest("POST", "/api/user/calendar-token", strings.NewReader(`{"password":"`+apptest.Password+`"}`))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", token)
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, req)

@@ -58,7 +58,7 @@ func feedServe(e *core.RequestEvent, cfg config.Config) error {
 		stored = record.GetString(users.FieldCalendarTokenHash)
 	}
 	match := subtle.ConstantTimeCompare([]byte(hashFeedToken(token)), []byte(stored)) == 1
-	if !wellFormed || err != nil || stored == dummyHash || !match || !feedAllowed(record, cfg) {
+	if !wellFormed || err != nil || stored == dummyHash || !match || !feedAllowed(record) {
 		return e.NotFoundError(feedNotFound, nil)
 	}
 
@@ -90,9 +90,9 @@ func feedServe(e *core.RequestEvent, cfg config.Config) error {
 }
 
 // feedAllowed reports whether the account may be served its feed now: only while it is verified
-// and, with registration approval on, approved. A feed is paused, not deleted, meanwhile.
-func feedAllowed(r *core.Record, cfg config.Config) bool {
-	return r.Verified() && (r.GetBool(users.FieldApproved) || !cfg.RegistrationApproval)
+// and approved. A feed is paused, not deleted, meanwhile.
+func feedAllowed(r *core.Record) bool {
+	return r.Verified() && r.GetBool(users.FieldApproved)
 }
 
 // etagMatches implements If-None-Match (RFC 9110 §13.1.2): "*" or any listed tag, weak or not.

@@ -18,7 +18,8 @@ import (
 
 func createFeed(t *testing.T, srv *apptest.Server, user *core.Record) string {
 	t.Helper()
-	res := srv.Do(t, "POST", "/api/user/calendar-token", nil, map[string]string{"Authorization": apptest.Token(t, srv.App, user)})
+	res := srv.Do(t, "POST", "/api/user/calendar-token", map[string]string{"password": apptest.Password},
+		map[string]string{"Authorization": apptest.Token(t, srv.App, user)})
 	if res.Status != http.StatusOK {
 		t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 	}
@@ -151,6 +152,28 @@ func TestCalendarFeed(t *testing.T) {
 		}
 		if res := srv.Do(t, "GET", old, nil, nil); res.Status != http.StatusOK {
 			t.Fatalf("expected the new token to work, got %d", res.Status)
+		}
+	})
+	t.Run("creating a feed needs a recent sign-in or the password", func(t *testing.T) {
+		dan := apptest.CreateUser(t, srv.App, "dan@example.com")
+		old := apptest.Token(t, srv.App, dan) // a session without a recent sign-in
+		before := apptest.UsersSnapshot(t, srv.App)
+		if res := srv.Do(t, "POST", "/api/user/calendar-token", nil, apptest.Auth(old)); res.Status != http.StatusForbidden {
+			t.Fatalf("expected 403 without proof, got %d: %s", res.Status, res.Body)
+		}
+		wrong := srv.Do(t, "POST", "/api/user/calendar-token", map[string]string{"password": "not-the-password"}, apptest.Auth(old))
+		if wrong.Status != http.StatusBadRequest || !strings.Contains(string(wrong.Body), `"password":{"code":"validation_invalid_password"`) {
+			t.Fatalf("expected 400 naming the password, got %d: %s", wrong.Status, wrong.Body)
+		}
+		if apptest.UsersSnapshot(t, srv.App) != before {
+			t.Fatal("a refused feed request changed an account")
+		}
+		if evs := apptest.AuthEvents(t, srv.App, "method = 'calendar_token' && outcome = 'failure' && user = {:u}", map[string]any{"u": dan.Id}); len(evs) != 2 {
+			t.Fatalf("expected both refusals audited, got %d", len(evs))
+		}
+		fresh := srv.SignIn(t, "dan@example.com", "test") // a sign-in just now is proof enough
+		if res := srv.Do(t, "POST", "/api/user/calendar-token", nil, apptest.Auth(fresh)); res.Status != http.StatusOK {
+			t.Fatalf("expected 200 right after a sign-in, got %d: %s", res.Status, res.Body)
 		}
 	})
 	t.Run("an unverified account cannot create a feed", func(t *testing.T) {

@@ -17,9 +17,12 @@ import (
 )
 
 func bindCron(se *core.ServeEvent, cfg config.Config) {
-	handler := func(e *core.RequestEvent) error { return cronRun(e, cfg) }
-	se.Router.GET("/api/cron/{job}", handler)
-	se.Router.POST("/api/cron/{job}", handler)
+	se.Router.POST("/api/cron/{job}", func(e *core.RequestEvent) error { return cronRun(e, cfg) })
+	// Running a job changes things: a GET (a link, a prefetch, a crawler) must not.
+	se.Router.GET("/api/cron/{job}", func(e *core.RequestEvent) error {
+		e.Response.Header().Set("Allow", http.MethodPost)
+		return e.Error(http.StatusMethodNotAllowed, "Use POST to run a job.", nil)
+	})
 }
 
 // cronAuthorized compares the bearer secret in constant time. Both sides are hashed first so the

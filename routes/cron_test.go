@@ -56,10 +56,20 @@ func TestCron(t *testing.T) {
 			t.Fatalf("expected 404, got %d: %s", res.Status, res.Body)
 		}
 	})
-	for _, method := range []string{"GET", "POST"} {
+	t.Run("GET does not run a job", func(t *testing.T) {
+		before := len(apptest.AuthEvents(t, srv.App, "method = 'cron'"))
+		res := srv.Do(t, "GET", "/api/cron/cleanup", nil, map[string]string{"Authorization": "Bearer " + cronSecret})
+		if res.Status != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
+			t.Fatalf("expected 405 with Allow: POST, got %d %q", res.Status, res.Header.Get("Allow"))
+		}
+		if after := len(apptest.AuthEvents(t, srv.App, "method = 'cron'")); after != before {
+			t.Fatalf("expected no run, got %d new audit rows", after-before)
+		}
+	})
+	for range 2 {
 		for _, job := range []string{"notifications", "cleanup"} {
-			t.Run(method+" "+job+" runs and reports", func(t *testing.T) {
-				res := srv.Do(t, method, "/api/cron/"+job, nil, map[string]string{"Authorization": "Bearer " + cronSecret})
+			t.Run("POST "+job+" runs and reports", func(t *testing.T) {
+				res := srv.Do(t, "POST", "/api/cron/"+job, nil, map[string]string{"Authorization": "Bearer " + cronSecret})
 				if res.Status != http.StatusOK {
 					t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 				}

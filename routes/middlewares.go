@@ -8,30 +8,46 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"phaseflow/audit"
+	"phaseflow/config"
 	"phaseflow/sessions"
+	"phaseflow/throttle"
 	"phaseflow/users"
 )
 
 // PhaseFlow's global middlewares, placed among PocketBase's own (apis/base.go NewRouter, lower
-// runs first): activityLogger -1040, panicRecover -1030, loadAuthToken -1020,
-// superuserIPsWhitelist -1015, securityHeaders -1010, rateLimit -1000, bodyLimit -990.
+// runs first): CORS -1041 (bound by apis.Serve), activityLogger -1040, panicRecover -1030,
+// loadAuthToken -1020, superuserIPsWhitelist -1015, securityHeaders -1010, rateLimit -1000,
+// bodyLimit -990.
 const (
+	// Before PocketBase's CORS middleware, which would allow every origin.
+	corsPriority = apis.DefaultCorsMiddlewarePriority - 1
 	// Just inside the activity logger, so the redaction also covers requests refused early (rate
 	// limit, panic, 404 fallback) before the logger records the URL.
-	feedRedactionPriority = apis.DefaultActivityLoggerMiddlewarePriority + 1
+	redactionPriority = apis.DefaultActivityLoggerMiddlewarePriority + 1
 	// Right after the token is loaded, before anything reads e.Auth: a token whose session ended
 	// is no token.
 	sessionPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 1
 	// Then the OAuth2 endpoint must not see the caller's token.
 	noLinkingPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 2
+	// Then a sign-up through the record API is refused with a sentence (superusers may create).
+	recordSignUpPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 3
 	// After the token is loaded, before rate limiting, so 429s are audited too.
 	auditPriority = apis.DefaultRateLimitMiddlewarePriority - 1
+	// With PocketBase's security headers: every answer, refusals included.
+	headersPriority = apis.DefaultSecurityHeadersMiddlewarePriority + 1
+	// After the body limit (it reads the body) and inside the audit, which records its refusals.
+	throttlePriority = apis.DefaultBodyLimitMiddlewarePriority + 1
+	// Within the client's code budget.
+	emailChangePriority = throttlePriority + 1
 )
 
 // bindMiddlewares binds every global middleware PhaseFlow adds, in priority order.
-func bindMiddlewares(se *core.ServeEvent, lt sessions.Lifetimes) {
+func bindMiddlewares(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetimes) {
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
-		Id: "phaseflowFeedRedaction", Priority: feedRedactionPriority, Func: redactFeedToken,
+		Id: "phaseflowCORS", Priority: corsPriority, Func: corsForAppURL(cfg),
+	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowRedaction", Priority: redactionPriority, Func: redactSecrets,
 	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowSessions", Priority: sessionPriority, Func: sessions.Middleware(lt),
@@ -40,7 +56,19 @@ func bindMiddlewares(se *core.ServeEvent, lt sessions.Lifetimes) {
 		Id: "phaseflowOAuth2NoLinking", Priority: noLinkingPriority, Func: users.IgnoreAuthOnOAuth2,
 	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowRecordSignUp", Priority: recordSignUpPriority, Func: refuseRecordSignUp(cfg),
+	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowSecurityHeaders", Priority: headersPriority, Func: securityHeaders(cfg),
+	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: audit.MiddlewareId, Priority: auditPriority, Func: audit.Middleware,
+	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowThrottle", Priority: throttlePriority, Func: throttle.Middleware(limitsOf(cfg)),
+	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowEmailChange", Priority: emailChangePriority, Func: uniformEmailChange(cfg),
 	})
 }
 
@@ -65,10 +93,20 @@ func requireUser(e *core.RequestEvent) error {
 	return e.Next()
 }
 
-// redactFeedToken keeps feed tokens out of PocketBase's request log, which stores the URL: it
-// rewrites the URL after everything else has run.
-func redactFeedToken(e *core.RequestEvent) error {
+// secretQueryPages carry a secret in their query: the OAuth2 callback's code and state, and the
+// tokens of the mailed links.
+var secretQueryPages = map[string]bool{
+	config.OAuth2CallbackPath: true, "/reset-password": true, "/verify-email": true, "/confirm-email-change": true,
+}
+
+// redactSecrets keeps secrets in URLs (feed tokens, the OAuth2 code and state, mailed tokens)
+// out of PocketBase's request log, which stores the URL: it rewrites the URL after everything
+// else has run.
+func redactSecrets(e *core.RequestEvent) error {
 	err := e.Next()
+	if secretQueryPages[strings.TrimSuffix(e.Request.URL.Path, "/")] && e.Request.URL.RawQuery != "" {
+		e.Request.URL.RawQuery = "redacted"
+	}
 	if rest, ok := strings.CutPrefix(e.Request.URL.Path, feedPathPrefix); ok {
 		userID, _, _ := strings.Cut(rest, "/")
 		if !userIDPattern.MatchString(userID) {

@@ -17,6 +17,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"phaseflow/config"
+	"phaseflow/passwords"
 	pbpublic "phaseflow/pb_public"
 	"phaseflow/sessions"
 	"phaseflow/users"
@@ -69,6 +70,9 @@ var contentTypes = map[string]string{
 // PocketBase's auth-methods tells it.
 type AppConfig struct {
 	OpenRegistration bool `json:"openRegistration"`
+	// PasswordMinLength and PasswordRule are the password rule, shown before a password is set.
+	PasswordMinLength int    `json:"passwordMinLength"`
+	PasswordRule      string `json:"passwordRule"`
 }
 
 // bindPages serves the web front end from the embedded pb_public files:
@@ -89,7 +93,10 @@ func bindPages(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetimes) {
 	}
 
 	se.Router.GET("/api/app-config", func(e *core.RequestEvent) error {
-		return e.JSON(http.StatusOK, AppConfig{OpenRegistration: cfg.OpenRegistration})
+		rule := passwords.Rule{MinLength: cfg.PasswordMinLength}
+		return e.JSON(http.StatusOK, AppConfig{
+			OpenRegistration: cfg.OpenRegistration, PasswordMinLength: rule.MinLength, PasswordRule: rule.Describe(),
+		})
 	})
 
 	// A method-less catch-all: "GET /{path...}" would conflict with the method-less

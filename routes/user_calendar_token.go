@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
 
@@ -31,7 +32,8 @@ type FeedState struct {
 
 func bindUserCalendarToken(g *router.RouterGroup[*core.RequestEvent], cfg config.Config) {
 	g.GET("/calendar-token", feedTokenView)
-	g.POST("/calendar-token", func(e *core.RequestEvent) error { return feedTokenCreate(e, cfg) })
+	g.POST("/calendar-token", func(e *core.RequestEvent) error { return feedTokenCreate(e, cfg) }).
+		Bind(apis.BodyLimit(maxSmallBody))
 	g.DELETE("/calendar-token", feedTokenDelete)
 }
 
@@ -60,12 +62,17 @@ func feedTokenView(e *core.RequestEvent) error {
 }
 
 // feedTokenCreate makes (or replaces) the user's feed token. Only its hash is stored; the URL is
-// returned once.
+// returned once. The feed is a long-lived credential to health data, so it needs proof of
+// presence: a sign-in within users.RecentSignIn, or the password in {"password": "…"} (a wrong one
+// counts towards the account's lock).
 func feedTokenCreate(e *core.RequestEvent, cfg config.Config) error {
 	// An unverified account may belong to someone who pre-registered another person's email;
 	// a feed would outlive the owner's takeover of the account.
 	if !e.Auth.Verified() {
 		return e.ForbiddenError("Verify your email address before creating a calendar feed.", nil)
+	}
+	if err := requirePresence(e, limitsOf(cfg), audit.MethodCalendarToken); err != nil {
+		return err
 	}
 	token, hash, err := newFeedToken()
 	if err != nil {

@@ -3,15 +3,14 @@ package routes
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
-	"github.com/pocketbase/pocketbase/tools/types"
 
 	"phaseflow/audit"
+	"phaseflow/config"
+	"phaseflow/throttle"
 	"phaseflow/users"
 )
 
@@ -24,10 +23,11 @@ type MFAState struct {
 	Available bool `json:"available"`
 }
 
-func bindUserSecurity(g *router.RouterGroup[*core.RequestEvent]) {
+func bindUserSecurity(g *router.RouterGroup[*core.RequestEvent], cfg config.Config) {
 	g.POST("/logout-all", userLogoutAll)
 	g.GET("/mfa", userMFAView)
-	g.POST("/mfa", userMFAUpdate).Bind(apis.BodyLimit(maxSmallBody))
+	g.POST("/mfa", func(e *core.RequestEvent) error { return userMFAUpdate(e, limitsOf(cfg)) }).
+		Bind(apis.BodyLimit(maxSmallBody))
 }
 
 // userLogoutAll rotates the token key: every token of the user, including the caller's, stops
@@ -60,8 +60,9 @@ type mfaRequest struct {
 
 // userMFAUpdate turns the account's second factor on or off. Turning it on needs only a valid
 // token; turning it off needs proof of presence: a sign-in within users.RecentSignIn (the token's
-// authTime, kept across refreshes) or the current password.
-func userMFAUpdate(e *core.RequestEvent) error {
+// authTime, kept across refreshes) or the current password, whose wrong guesses count towards
+// the account's lock.
+func userMFAUpdate(e *core.RequestEvent, limits throttle.Limits) error {
 	var in mfaRequest
 	dec := json.NewDecoder(e.Request.Body)
 	dec.DisallowUnknownFields()
@@ -71,12 +72,10 @@ func userMFAUpdate(e *core.RequestEvent) error {
 	if *in.Enabled && !mfaAvailable(e) {
 		return e.BadRequestError("A second factor is not available: email codes are switched off on this server.", nil)
 	}
-	if !*in.Enabled && recentMFAFailures(e) >= maxMFAFailures {
-		return e.TooManyRequestsError("Too many failed attempts to turn the second factor off; try again in 15 minutes.", nil)
-	}
-	if !*in.Enabled && !presenceProven(e, in.Password) {
-		audit.Request(e, audit.MethodMFASetting, audit.OutcomeFailure, "Turning off the second factor without proof of presence.")
-		return e.ForbiddenError("Confirm it is you: sign in again or enter your current password to turn the second factor off.", nil)
+	if !*in.Enabled {
+		if err := provePresence(e, limits, audit.MethodMFASetting, "password", in.Password); err != nil {
+			return err
+		}
 	}
 	_, err := users.Update(e.App, e.Auth, func(fresh *core.Record) error {
 		fresh.Set(users.FieldMFA, *in.Enabled)
@@ -91,26 +90,4 @@ func userMFAUpdate(e *core.RequestEvent) error {
 	}
 	audit.Request(e, audit.MethodMFASetting, audit.OutcomeSuccess, reason)
 	return e.JSON(http.StatusOK, MFAState{Enabled: *in.Enabled, Available: mfaAvailable(e)})
-}
-
-// maxMFAFailures bounds password guesses through the second-factor switch per 15 minutes.
-const maxMFAFailures = 5
-
-func recentMFAFailures(e *core.RequestEvent) int {
-	since := time.Now().UTC().Add(-15 * time.Minute).Format(types.DefaultDateLayout)
-	n, err := e.App.CountRecords(audit.Collection, dbx.HashExp{
-		audit.FieldUser: e.Auth.Id, audit.FieldMethod: audit.MethodMFASetting, audit.FieldOutcome: audit.OutcomeFailure,
-	}, dbx.NewExp("[["+audit.FieldCreated+"]] >= {:since}", dbx.Params{"since": since}))
-	if err != nil {
-		e.App.Logger().Error("Failed to count second-factor failures", "error", err.Error())
-		return maxMFAFailures // fail closed
-	}
-	return int(n)
-}
-
-func presenceProven(e *core.RequestEvent, password string) bool {
-	if password != "" {
-		return e.Auth.ValidatePassword(password)
-	}
-	return users.SignedInRecently(e, time.Now())
 }

@@ -73,8 +73,8 @@ func TestMFASwitch(t *testing.T) {
 	})
 	t.Run("a wrong password is refused", func(t *testing.T) {
 		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false,"password":"wrong-password"}`, map[string]string{"Authorization": old})
-		if res.Status != http.StatusForbidden || !mfaOf(t, srv, ana.Id) {
-			t.Fatalf("expected 403, got %d: %s", res.Status, res.Body)
+		if res.Status != http.StatusBadRequest || !mfaOf(t, srv, ana.Id) {
+			t.Fatalf("expected 400, got %d: %s", res.Status, res.Body)
 		}
 	})
 	t.Run("a forged authTime claim is refused", func(t *testing.T) {
@@ -114,15 +114,17 @@ func TestMFASwitch(t *testing.T) {
 			t.Fatalf("expected off with a fresh sign-in, got %d: %s", res.Status, res.Body)
 		}
 	})
-	t.Run("password guesses are bounded", func(t *testing.T) {
+	t.Run("password guesses count towards the account's lock", func(t *testing.T) {
 		carl := apptest.CreateUser(t, srv.App, "carl@example.com", func(r *core.Record) { r.Set(users.FieldMFA, true) })
 		tok := apptest.Token(t, srv.App, carl)
-		var last int
-		for i := 0; i < 6; i++ {
-			last = srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false,"password":"guess"}`, map[string]string{"Authorization": tok}).Status
+		cfg := apptest.Config(t)
+		for i := 1; i <= cfg.AccountLockFailures; i++ {
+			if got := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false,"password":"guess"}`, map[string]string{"Authorization": tok}).Status; got != http.StatusBadRequest {
+				t.Fatalf("guess %d: expected 400, got %d", i, got)
+			}
 		}
-		if last != http.StatusTooManyRequests {
-			t.Fatalf("expected 429 after 5 failures, got %d", last)
+		if got := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false,"password":"guess"}`, map[string]string{"Authorization": tok}).Status; got != http.StatusTooManyRequests {
+			t.Fatalf("expected 429 once the account is locked, got %d", got)
 		}
 		res := srv.Do(t, "POST", "/api/user/mfa", `{"enabled":false,"password":"`+apptest.Password+`"}`, map[string]string{"Authorization": tok})
 		if res.Status != http.StatusTooManyRequests || !mfaOf(t, srv, carl.Id) {
@@ -130,7 +132,8 @@ func TestMFASwitch(t *testing.T) {
 		}
 	})
 	t.Run("every change is audited", func(t *testing.T) {
-		if evs := apptest.AuthEvents(t, srv.App, "method = 'mfa_setting' && user = {:u}", map[string]any{"u": ana.Id}); len(evs) < 4 {
+		// On, the refusal without proof, the wrong password, off, on again.
+		if evs := apptest.AuthEvents(t, srv.App, "method = 'mfa_setting' && user = {:u}", map[string]any{"u": ana.Id}); len(evs) != 5 {
 			t.Fatalf("expected the changes and refusals audited, got %d", len(evs))
 		}
 	})

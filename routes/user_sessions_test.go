@@ -390,21 +390,24 @@ func TestAccountChangesEndSessions(t *testing.T) {
 		}
 	})
 
-	t.Run("a password change through the record API ends the other sessions", func(t *testing.T) {
+	t.Run("a password change ends the other sessions and keeps this device signed in", func(t *testing.T) {
 		t.Parallel()
 		srv := apptest.Start(t, apptest.Config(t))
 		ana := apptest.CreateUser(t, srv.App, "ana@example.com")
 		laptop := srv.SignIn(t, "ana@example.com", firefoxUA)
 		phone := srv.SignIn(t, "ana@example.com", iphoneUA)
-		res := srv.Do(t, "PATCH", "/api/collections/users/records/"+ana.Id, map[string]any{
-			"oldPassword": apptest.Password, "password": "a-new-long-password", "passwordConfirm": "a-new-long-password",
+		res := srv.Do(t, "POST", "/api/user/password", map[string]any{
+			"currentPassword": apptest.Password, "password": "a-new-long-password",
 		}, apptest.Auth(laptop))
 		if res.Status != http.StatusOK {
 			t.Fatalf("expected 200, got %d: %s", res.Status, res.Body)
 		}
+		fresh, _ := res.JSON(t)["token"].(string)
 		requireEnded(t, srv, ana, phone)
-		if n := sessionRows(t, srv.App, ana.Id); n != 0 {
-			t.Fatalf("expected no session rows, got %d", n)
+		requireEnded(t, srv, ana, laptop)
+		requireLive(t, srv, fresh)
+		if n := sessionRows(t, srv.App, ana.Id); n != 1 {
+			t.Fatalf("expected this device's new session only, got %d rows", n)
 		}
 	})
 

@@ -25,15 +25,17 @@ type entry struct {
 	touchedAt time.Time
 }
 
-// cache holds recently checked sessions by id.
+// cache holds recently checked sessions by id, and tombstones of sessions ended in this process:
+// a check that read a row just before it was deleted must not put it back.
 type cache struct {
-	mu sync.Mutex
-	m  map[string]entry
+	mu         sync.Mutex
+	m          map[string]entry
+	tombstones map[string]time.Time
 }
 
 func cacheOf(app core.App) *cache {
 	return app.Store().GetOrSet(storeKey, func() any {
-		return &cache{m: map[string]entry{}}
+		return &cache{m: map[string]entry{}, tombstones: map[string]time.Time{}}
 	}).(*cache)
 }
 
@@ -47,9 +49,13 @@ func (c *cache) get(id string, now time.Time) (Session, bool) {
 	return e.s, true
 }
 
+// put caches s as read from the database at now, unless s ended in this process meanwhile.
 func (c *cache) put(s Session, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if at, ok := c.tombstones[s.ID]; ok && now.Sub(at) < cacheTTL {
+		return
+	}
 	if len(c.m) >= cacheMax {
 		c.m = map[string]entry{}
 	}
@@ -78,27 +84,41 @@ func (c *cache) dueForTouch(id string, now time.Time) bool {
 	return true
 }
 
-func (c *cache) touched(id string, now time.Time) {
+// touched records a last-seen write: the cached values change, but not when the database was
+// last read, so the entry still expires after cacheTTL.
+func (c *cache) touched(s Session, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.m[id]; ok {
-		e.touchedAt = now
-		c.m[id] = e
+	if e, ok := c.m[s.ID]; ok {
+		e.s, e.touchedAt = s, now
+		c.m[s.ID] = e
 	}
 }
 
+// forget drops id and leaves a tombstone for cacheTTL.
 func (c *cache) forget(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, id)
+	now := time.Now()
+	if len(c.tombstones) >= cacheMax {
+		for k, at := range c.tombstones {
+			if now.Sub(at) >= cacheTTL {
+				delete(c.tombstones, k)
+			}
+		}
+	}
+	c.tombstones[id] = now
 }
 
 func (c *cache) forgetUser(userID, keep string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	now := time.Now()
 	for id, e := range c.m {
 		if e.s.UserID == userID && id != keep {
 			delete(c.m, id)
+			c.tombstones[id] = now
 		}
 	}
 }

@@ -60,9 +60,9 @@ func Issue(e *core.RecordAuthRequestEvent, lt Lifetimes) error {
 		if claims := tokenExpiry(e.Token); !claims.IsZero() && claims.Before(requested) {
 			requested = claims
 		}
+		// The person's device list shows an administrator, not the superuser's address or browser.
 		s, err := Create(e.App, lt, e.Record, New{
-			Method: MethodImpersonation, UserAgent: e.Request.UserAgent(), IP: e.RealIP(),
-			Impersonator: e.Auth.Id, Expires: requested,
+			Method: MethodImpersonation, Device: DeviceImpersonation, Impersonator: e.Auth.Id, Expires: requested,
 		}, now)
 		if err != nil {
 			return e.InternalServerError("Failed to start the session.", err)
@@ -90,6 +90,9 @@ func Issue(e *core.RecordAuthRequestEvent, lt Lifetimes) error {
 			return e.Next() // an impersonation token is returned unchanged, as PocketBase does
 		}
 		s, err := Touch(e.App, lt, s, now, true)
+		if errors.Is(err, ErrEnded) {
+			return e.UnauthorizedError("Your session has ended; sign in again.", nil)
+		}
 		if err != nil {
 			return e.InternalServerError("Failed to refresh the session.", err)
 		}
@@ -118,7 +121,7 @@ func signInMethod(e *core.RecordAuthRequestEvent) string {
 	if provider, _ := info.Body["provider"].(string); method == core.MFAMethodOAuth2 && provider != "" {
 		method = provider
 	}
-	if mfaID, _ := info.Body["mfaId"].(string); mfaID != "" || info.Query["mfaId"] != "" {
+	if users.SecondFactorUsed(e) {
 		method += "+mfa"
 	}
 	return method
@@ -182,10 +185,15 @@ func CheckToken(app core.App, lt Lifetimes, record *core.Record, token string, n
 		}
 		return Session{}, ErrEnded
 	}
-	if s, err = Touch(app, lt, s, now, false); err != nil {
+	touched, err := Touch(app, lt, s, now, false)
+	switch {
+	case errors.Is(err, ErrEnded):
+		return Session{}, ErrEnded
+	case err != nil:
 		app.Logger().Warn("Failed to record a session's last use", "session", s.ID, "error", err.Error())
+		return s, nil
 	}
-	return s, nil
+	return touched, nil
 }
 
 // Current returns the session the middleware found for the request's token.

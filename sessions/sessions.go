@@ -41,6 +41,9 @@ const (
 // MethodImpersonation is the method of a session a superuser (or `./app impersonate`) opened.
 const MethodImpersonation = "impersonation"
 
+// DeviceImpersonation is the device label of an impersonation session.
+const DeviceImpersonation = "Opened by an administrator"
+
 // ImpersonatorCLI is the impersonator of sessions opened with `./app impersonate`.
 const ImpersonatorCLI = "cli"
 
@@ -96,7 +99,9 @@ func (s Session) Live(now time.Time) bool {
 
 // New describes a session to open.
 type New struct {
-	Method       string
+	Method string
+	// Device labels the session; the label of UserAgent when empty.
+	Device       string
 	UserAgent    string
 	IP           string
 	Impersonator string
@@ -138,7 +143,7 @@ func Create(app core.App, lt Lifetimes, user *core.Record, in New, now time.Time
 	s := Session{
 		UserID:       user.Id,
 		Method:       truncate(in.Method, 50),
-		Device:       DeviceLabel(in.UserAgent),
+		Device:       cmpOr(truncate(in.Device, 100), DeviceLabel(in.UserAgent)),
 		IP:           truncate(in.IP, 64),
 		Impersonator: truncate(in.Impersonator, 100),
 		Created:      now,
@@ -221,7 +226,9 @@ func Check(app core.App, userID, id string, now time.Time) (Session, error) {
 const touchEvery = time.Minute
 
 // Touch records that the session was used at now and slides its idle expiry, at most once a
-// minute (force: now, as a refresh does). It never moves the idle expiry past the absolute one.
+// minute (force: now, as a refresh does). It never moves the idle expiry past the absolute one,
+// and writes only while the row is still live: a session ended meanwhile (deleted, or its
+// expiry moved into the past by an operator) stays ended, and Touch returns ErrEnded.
 func Touch(app core.App, lt Lifetimes, s Session, now time.Time, force bool) (Session, error) {
 	c := cacheOf(app)
 	if !force && !c.dueForTouch(s.ID, now) {
@@ -229,15 +236,20 @@ func Touch(app core.App, lt Lifetimes, s Session, now time.Time, force bool) (Se
 	}
 	s.LastSeen = now
 	s.IdleExpires = minTime(now.Add(lt.Idle), s.Expires)
-	_, err := app.DB().Update(Collection, dbx.Params{
-		FieldLastSeen:    s.LastSeen.UTC().Format(types.DefaultDateLayout),
+	nowS := now.UTC().Format(types.DefaultDateLayout)
+	res, err := app.DB().Update(Collection, dbx.Params{
+		FieldLastSeen:    nowS,
 		FieldIdleExpires: s.IdleExpires.UTC().Format(types.DefaultDateLayout),
-	}, dbx.HashExp{"id": s.ID}).Execute()
+	}, dbx.And(dbx.HashExp{"id": s.ID}, dbx.NewExp(
+		"[["+FieldIdleExpires+"]] > {:now} AND [["+FieldExpires+"]] > {:now}", dbx.Params{"now": nowS}))).Execute()
 	if err != nil {
 		return s, fmt.Errorf("failed to record the session's last use: %w", err)
 	}
-	c.put(s, now)
-	c.touched(s.ID, now)
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		c.forget(s.ID)
+		return Session{}, ErrEnded
+	}
+	c.touched(s, now)
 	return s, nil
 }
 
@@ -317,6 +329,13 @@ func CountLive(app core.App, now time.Time) (int64, error) {
 // IsUserToken reports whether r is a users account (sessions exist only for those).
 func IsUserToken(r *core.Record) bool {
 	return r != nil && r.Collection().Name == users.Collection
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func minTime(a, b time.Time) time.Time {

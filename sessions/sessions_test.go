@@ -92,14 +92,38 @@ func TestCheckAndTheCache(t *testing.T) {
 		if !same.LastSeen.Equal(s3.LastSeen) {
 			t.Fatalf("expected no write within a minute, got %v", same.LastSeen)
 		}
-		late := now.Add(lt.Absolute - time.Hour)
-		moved, err := sessions.Touch(app, lt, s3, late, false)
-		if err != nil || !moved.LastSeen.Equal(late) || !moved.IdleExpires.Equal(s3.Expires) {
-			t.Fatalf("expected last seen %v and the idle expiry capped at %v, got %+v (%v)", late, s3.Expires, moved, err)
+		day13 := now.Add(13 * 24 * time.Hour)
+		moved, err := sessions.Touch(app, lt, s3, day13, false)
+		if err != nil || !moved.IdleExpires.Equal(day13.Add(lt.Idle)) {
+			t.Fatalf("expected the idle expiry slid to %v, got %+v (%v)", day13.Add(lt.Idle), moved, err)
+		}
+		day26 := now.Add(26 * 24 * time.Hour)
+		capped, err := sessions.Touch(app, lt, moved, day26, false)
+		if err != nil || !capped.IdleExpires.Equal(s3.Expires) {
+			t.Fatalf("expected the idle expiry capped at the absolute %v, got %+v (%v)", s3.Expires, capped, err)
 		}
 		stored, _ := sessions.Find(app, s3.ID)
 		if !stored.IdleExpires.Equal(s3.Expires.UTC().Truncate(time.Millisecond)) {
 			t.Fatalf("expected the stored idle expiry %v, got %v", s3.Expires, stored.IdleExpires)
+		}
+		if _, err := sessions.Touch(app, lt, capped, s3.Expires.Add(time.Minute), true); !errors.Is(err, sessions.ErrEnded) {
+			t.Fatalf("expected a touch after the absolute expiry to find the session ended, got %v", err)
+		}
+	})
+
+	t.Run("a touch never revives a deleted session", func(t *testing.T) {
+		s4, err := sessions.Create(app, lt, ana, sessions.New{Method: "password"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sessions.End(app, ana.Id, s4.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sessions.Touch(app, lt, s4, now.Add(2*time.Minute), true); !errors.Is(err, sessions.ErrEnded) {
+			t.Fatalf("expected ErrEnded, got %v", err)
+		}
+		if _, err := sessions.Check(app, ana.Id, s4.ID, now.Add(2*time.Minute)); !errors.Is(err, sessions.ErrEnded) {
+			t.Fatalf("expected the ended session to stay ended, got %v", err)
 		}
 	})
 

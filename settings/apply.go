@@ -63,6 +63,8 @@ func Apply(app core.App, cfg config.Config) error {
 		return err
 	}
 	col.AuthToken.Duration = int64(cfg.SessionDays) * 24 * 60 * 60
+	// The rules come from the code at every start, so an upgrade tightens them.
+	col.UpdateRule = types.Pointer(users.UpdateRule)
 	if cfg.OpenRegistration {
 		col.CreateRule = types.Pointer(users.CreateRule)
 	} else {
@@ -77,6 +79,25 @@ func Apply(app core.App, cfg config.Config) error {
 		Notice(app, slog.LevelWarn, "SMTP is not configured: email codes (OTP), MFA and new-device alerts are switched off; set SMTP_HOST or configure SMTP in the admin UI")
 	} else if consoleMail(app, cfg) {
 		Notice(app, slog.LevelWarn, "SMTP not configured: mail (including sign-in codes) is printed to the console because the app runs locally")
+	}
+	if err := app.Save(col); err != nil {
+		return err
+	}
+	return applySuperuserMFA(app, mail)
+}
+
+// applySuperuserMFA makes superusers sign in with their password and an email code whenever
+// mail can be delivered (a superuser can read every account's health data).
+func applySuperuserMFA(app core.App, mail bool) error {
+	col, err := app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
+	if err != nil {
+		return err
+	}
+	col.OTP.Enabled = mail
+	col.MFA.Enabled = mail
+	col.MFA.Rule = ""
+	if !mail {
+		Notice(app, slog.LevelWarn, "Superusers sign in with a password only because no mail can be sent; configure SMTP for their second factor")
 	}
 	return app.Save(col)
 }

@@ -33,17 +33,24 @@ var ServerOwnedFields = []string{
 // OwnerOnlyRule lets a user read and edit only their own record.
 const OwnerOnlyRule = "id = @request.auth.id"
 
+// credentialFields change only through PhaseFlow's own endpoints (POST /api/user/password, the
+// reset and email-change flows), never through PocketBase's record API: there a wrong
+// oldPassword would be an unthrottled password oracle for anyone holding a token.
+var credentialFields = []string{"password", "oldPassword", "passwordConfirm", "email", "tokenKey"}
+
 // UpdateRule is the users update rule: the owner may edit their own record through PocketBase's
-// record API but never set a server-owned field. Profile values are checked in OnRecordValidate.
-var UpdateRule = OwnerOnlyRule + " && " + notSetRule()
+// record API but never set a server-owned field or a credential. Profile values are checked in
+// OnRecordValidate.
+var UpdateRule = OwnerOnlyRule + " && " + notSetRule(append(append([]string{}, ServerOwnedFields...), credentialFields...))
 
-// CreateRule is the users create rule when registration is open: anyone may sign up (also
-// through OAuth2), but never with a server-owned field set.
-var CreateRule = notSetRule()
+// CreateRule is the users create rule when registration is open: only an OAuth2 sign-in may
+// create an account (its email is the identity provider's, verified), never with a server-owned
+// field set. Everyone else signs up by proving their email first (POST /api/signup).
+var CreateRule = `@request.context = "oauth2" && ` + notSetRule(ServerOwnedFields)
 
-func notSetRule() string {
-	parts := make([]string, len(ServerOwnedFields))
-	for i, f := range ServerOwnedFields {
+func notSetRule(fields []string) string {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
 		parts[i] = "@request.body." + f + ":isset = false"
 	}
 	return strings.Join(parts, " && ")

@@ -88,15 +88,16 @@ func updateName(app core.App, r *core.Record, name string) {
 
 // CheckSignIn is the policy every sign-in of a users account passes after its credentials were
 // accepted, an OnRecordAuthRequest handler: an account that asked for a second factor is never
-// let in with one factor while mail (the second factor) is unavailable, an account waiting for
-// approval is refused (a superuser may still impersonate it, to help its owner), and the
-// identity provider's own tokens are removed from the response.
-func CheckSignIn(e *core.RecordAuthRequestEvent, approval bool) error {
+// let in with one factor while mail (the second factor) is unavailable, an account that is not
+// approved is refused (waiting for approval, or suspended by a superuser who unticked approved;
+// a superuser may still impersonate it, to help its owner), and the identity provider's own
+// tokens are removed from the response.
+func CheckSignIn(e *core.RecordAuthRequestEvent) error {
 	if (e.AuthMethod == core.MFAMethodPassword || e.AuthMethod == core.MFAMethodOTP) &&
 		e.Record.GetBool(FieldMFA) && !e.Collection.MFA.Enabled {
 		return e.ForbiddenError(MsgNeedsSecondStep, nil)
 	}
-	if approval && !e.Record.GetBool(FieldApproved) && !e.HasSuperuserAuth() {
+	if !e.Record.GetBool(FieldApproved) && !e.HasSuperuserAuth() {
 		return e.ForbiddenError(MsgAwaitingApproval, nil)
 	}
 	if meta, ok := e.Meta.(map[string]any); ok {
@@ -150,4 +151,24 @@ func UnlinkOIDC(app core.App, email string) (*core.Record, int, error) {
 		return nil, 0, err
 	}
 	return user, n, nil
+}
+
+// SecondFactorUsed reports whether the sign-in of e completes a second factor: its mfaId names
+// a live MFA record of this account (PocketBase ignores an mfaId it does not need, so the body
+// alone proves nothing). It must be asked before e.Next(), which consumes the record.
+func SecondFactorUsed(e *core.RecordAuthRequestEvent) bool {
+	info, err := e.RequestInfo()
+	if err != nil {
+		return false
+	}
+	id, _ := info.Body["mfaId"].(string)
+	if id == "" {
+		id = info.Query["mfaId"]
+	}
+	if id == "" {
+		return false
+	}
+	m, err := e.App.FindMFAById(id)
+	return err == nil && m.RecordRef() == e.Record.Id && m.CollectionRef() == e.Record.Collection().Id &&
+		!m.HasExpired(e.Record.Collection().MFA.DurationTime())
 }

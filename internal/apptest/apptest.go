@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -114,6 +115,13 @@ func (r Response) JSON(t testing.TB) map[string]any {
 // Do sends a request with an optional JSON body and headers ("Authorization" etc.).
 func (s *Server) Do(t testing.TB, method, path string, body any, headers map[string]string) Response {
 	t.Helper()
+	return s.DoFrom(t, "", method, path, body, headers)
+}
+
+// DoFrom is Do from the loopback source address ip (e.g. "127.0.0.7"; "" for the default), so
+// one test can be many clients: the server sees each address as its own client.
+func (s *Server) DoFrom(t testing.TB, ip, method, path string, body any, headers map[string]string) Response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -141,6 +149,10 @@ func (s *Server) Do(t testing.TB, method, path string, body any, headers map[str
 	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
+	if ip != "" {
+		dialer := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		client.Transport = &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true}
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -238,8 +250,9 @@ func AuthEvents(t testing.TB, app core.App, filter string, params ...map[string]
 	return recs
 }
 
-// UsersSnapshot renders every users row with all fields, hidden ones too, so a test can check that
-// a refused request changed nothing.
+// UsersSnapshot renders every users row with all fields, hidden ones too (the password hash,
+// the token key and the email included), so a test can check that a refused request changed
+// nothing.
 func UsersSnapshot(t testing.TB, app core.App) string {
 	t.Helper()
 	recs, err := app.FindAllRecords(users.Collection)
@@ -254,6 +267,8 @@ func UsersSnapshot(t testing.TB, app core.App) string {
 			t.Fatal(err)
 		}
 		b.Write(raw)
+		// PocketBase never marshals these two; a change to either is a change to the account.
+		b.WriteString(" password:" + r.GetString("password:hash") + " tokenKey:" + r.TokenKey() + " email:" + r.Email() + "\n")
 	}
 	return b.String()
 }

@@ -225,10 +225,12 @@ export function errorMessage(err) {
     if (status === 0) {
         return "PhaseFlow could not be reached. Check your connection and try again.";
     }
-    if (status === 429) {
+    const message = err?.response?.message || err?.message;
+    // PhaseFlow's own 429s say why and for how long (a budget, a locked account); PocketBase's
+    // rate limiter only says "Too Many Requests.".
+    if (status === 429 && (!message || /^too many requests\.?$/i.test(message))) {
         return "Too many attempts. Wait a minute, then try again.";
     }
-    const message = err?.response?.message || err?.message;
     return message || "Something went wrong. Please try again.";
 }
 

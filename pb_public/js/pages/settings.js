@@ -1,5 +1,5 @@
 // /settings: the profile (cycle length, last period, reminder time, time zone), Garmin status, the
-// private calendar feed, the second factor, the signed-in devices, recent sign-in activity and
+// private calendar feed, the password, the second factor, the signed-in devices, recent sign-in activity and
 // signing out.
 import { clearSession, handleError, pb, signOut } from "../pb.js";
 import { alertBox, busy, clearFieldErrors, field, formatInstant, formatRelative, h, showFieldErrors, statusBox } from "../ui.js";
@@ -12,8 +12,12 @@ export async function pageSettings(view) {
     view.append(h("div", { class: "page-title" }, heading, intro, alert));
 
     let profile;
+    let appConfig = {};
     try {
-        profile = await pb.send("/api/user", {});
+        [profile, appConfig] = await Promise.all([
+            pb.send("/api/user", {}),
+            pb.send("/api/app-config", {}).catch(() => ({})),
+        ]);
     } catch (err) {
         handleError(err, { alert });
         return;
@@ -24,6 +28,7 @@ export async function pageSettings(view) {
         profileSection(profile),
         garminSection(profile),
         calendarSection(),
+        passwordSection(appConfig),
         mfaSection(),
         devicesSection(),
         activitySection(),
@@ -148,38 +153,65 @@ function calendarSection() {
     });
     const copyButton = h("button", { type: "button", class: "button", id: "calendar-copy", text: "Copy link" });
     const result = h("div", { class: "stack", id: "calendar-result", hidden: true }, urlField.wrapper, h("div", { class: "actions" }, copyButton));
+    // The link is a long-lived key to health data: without a recent sign-in the server asks for
+    // the password first.
+    const password = field({ label: "Your current password", name: "password", type: "password", autocomplete: "current-password" });
+    const confirmForm = h("form", { class: "stack", id: "calendar-confirm", novalidate: true, hidden: true },
+        h("p", { text: "To create a calendar link, confirm with your password (or sign in again)." }), password.wrapper,
+        h("div", { class: "actions" },
+            h("button", { type: "submit", class: "button button-primary", text: "Create the link" }),
+            h("button", { type: "button", class: "button", id: "calendar-cancel", text: "Cancel" })));
     const el = section("calendar", "Calendar feed",
         h("p", { class: "muted", text: "Subscribe to your phases in a calendar app (Apple Calendar, Google Calendar, Thunderbird …) with a private link." }),
-        alert, status, state, result, h("div", { class: "actions" }, createButton, revokeButton));
+        alert, status, state, result, confirmForm, h("div", { class: "actions" }, createButton, revokeButton));
 
     const show = (active) => {
         state.textContent = active ? "A private calendar link is active." : "You have no calendar link.";
         createButton.textContent = active ? "Replace the link" : "Create a calendar link";
         revokeButton.hidden = !active;
     };
-    const run = async (fn) => {
+    const run = async (fn, form = null) => {
         alert.textContent = "";
         status.textContent = "";
         createButton.disabled = revokeButton.disabled = true;
         try {
             await fn();
         } catch (err) {
-            handleError(err, { alert });
+            if (err?.status === 403 && !form) {
+                confirmForm.hidden = false;
+                password.input.focus();
+                return;
+            }
+            handleError(err, { alert, form });
         } finally {
             createButton.disabled = revokeButton.disabled = false;
         }
     };
-
-    run(async () => show((await pb.send("/api/user/calendar-token", {})).active));
-    createButton.addEventListener("click", () => run(async () => {
-        const res = await pb.send("/api/user/calendar-token", { method: "POST" });
+    const create = async (body) => {
+        const res = await pb.send("/api/user/calendar-token", { method: "POST", body });
+        confirmForm.hidden = true;
+        password.input.value = "";
         urlField.input.value = res.url;
         result.hidden = false;
         show(true);
         status.textContent = "New calendar link created. Any older link no longer works.";
         urlField.input.focus();
         urlField.input.select();
-    }));
+    };
+
+    run(async () => show((await pb.send("/api/user/calendar-token", {})).active));
+    createButton.addEventListener("click", () => run(() => create(undefined)));
+    confirmForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        clearFieldErrors(confirmForm);
+        run(() => create({ password: password.input.value }), confirmForm);
+    });
+    confirmForm.querySelector("#calendar-cancel").addEventListener("click", () => {
+        confirmForm.hidden = true;
+        password.input.value = "";
+        alert.textContent = "";
+        createButton.focus();
+    });
     revokeButton.addEventListener("click", () => run(async () => {
         await pb.send("/api/user/calendar-token", { method: "DELETE" });
         urlField.input.value = "";
@@ -194,6 +226,51 @@ function calendarSection() {
             status.textContent = "Link copied.";
         } catch {
             status.textContent = "Copying is blocked here; the link is selected, copy it with your keyboard.";
+        }
+    });
+    return el;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Password
+
+function passwordSection(appConfig) {
+    const alert = alertBox();
+    const status = statusBox();
+    const current = field({
+        label: "Current password", name: "currentPassword", type: "password", autocomplete: "current-password",
+        hint: "Leave it empty if you have none yet, or signed in within the last 10 minutes.",
+    });
+    const next = field({
+        label: "New password", name: "password", type: "password", autocomplete: "new-password", required: true,
+        minlength: appConfig.passwordMinLength || undefined, hint: appConfig.passwordRule || "",
+    });
+    const form = h("form", { class: "stack", id: "password-change", novalidate: true },
+        current.wrapper, next.wrapper,
+        h("div", { class: "actions" }, h("button", { type: "submit", class: "button button-primary", text: "Change password" })));
+    const el = section("password", "Password",
+        h("p", { class: "muted", text: "A new password signs out every other device." }), alert, status, form);
+    form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        alert.textContent = "";
+        status.textContent = "";
+        clearFieldErrors(form);
+        const done = busy(form);
+        const body = { password: next.input.value };
+        if (current.input.value) {
+            body.currentPassword = current.input.value;
+        }
+        try {
+            // Every session ended with the old password; the answer holds this device's new one (its
+            // record is the profile, so the stored account record stays).
+            const res = await pb.send("/api/user/password", { method: "POST", body });
+            pb.authStore.save(res.token, pb.authStore.record);
+            current.input.value = next.input.value = "";
+            status.textContent = "Password changed. Every other device is signed out.";
+        } catch (err) {
+            handleError(err, { alert, form });
+        } finally {
+            done();
         }
     });
     return el;
