@@ -69,11 +69,14 @@ var contentTypes = map[string]string{
 // PocketBase's auth-methods tells it.
 type AppConfig struct {
 	OpenRegistration bool `json:"openRegistration"`
+	// OIDC is the identity provider's state (see OIDCStatus).
+	OIDC OIDCStatus `json:"oidc"`
 }
 
 // bindPages serves the web front end from the embedded pb_public files:
 //
-//   - GET /api/app-config: public; whether the sign-up page is offered.
+//   - GET /api/app-config: public; whether the sign-up page is offered and whether the identity
+//     provider is configured and available.
 //   - /js/, /css/, /vendor/, /favicon.svg: public static files.
 //   - /login, /signup, /auth/callback: the page shell, public.
 //   - every other path outside /api/ and /_/: the page guard, then the shell (200 for a known
@@ -89,7 +92,7 @@ func bindPages(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetimes) {
 	}
 
 	se.Router.GET("/api/app-config", func(e *core.RequestEvent) error {
-		return e.JSON(http.StatusOK, AppConfig{OpenRegistration: cfg.OpenRegistration})
+		return e.JSON(http.StatusOK, AppConfig{OpenRegistration: cfg.OpenRegistration, OIDC: oidcStatus(e.App, cfg)})
 	})
 
 	// A method-less catch-all: "GET /{path...}" would conflict with the method-less
