@@ -26,6 +26,7 @@ func Register(app core.App, cfg config.Config) {
 		bindUserSessions(user, cfg)
 		bindUserCalendarToken(user, cfg)
 
+		bindHealth(se)
 		bindCalendarFeed(se, cfg)
 		bindCron(se, cfg)
 		bindPages(se, cfg, lifetimes)
