@@ -8,6 +8,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"phaseflow/audit"
+	"phaseflow/config"
 	"phaseflow/sessions"
 	"phaseflow/users"
 )
@@ -19,6 +20,9 @@ const (
 	// Just inside the activity logger, so the redaction also covers requests refused early (rate
 	// limit, panic, 404 fallback) before the logger records the URL.
 	feedRedactionPriority = apis.DefaultActivityLoggerMiddlewarePriority + 1
+	// Before anything that can answer on its own (panic recovery, token loading, the superuser IP
+	// whitelist, rate limits), so every answer over https carries HSTS.
+	hstsPriority = apis.DefaultPanicRecoverMiddlewarePriority - 1
 	// Right after the token is loaded, before anything reads e.Auth: a token whose session ended
 	// is no token.
 	sessionPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 1
@@ -29,10 +33,13 @@ const (
 )
 
 // bindMiddlewares binds every global middleware PhaseFlow adds, in priority order.
-func bindMiddlewares(se *core.ServeEvent, lt sessions.Lifetimes) {
+func bindMiddlewares(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetimes) {
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowFeedRedaction", Priority: feedRedactionPriority, Func: redactFeedToken,
 	})
+	if f := hsts(cfg.AppURL); f != nil {
+		se.Router.Bind(&hook.Handler[*core.RequestEvent]{Id: "phaseflowHSTS", Priority: hstsPriority, Func: f})
+	}
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowSessions", Priority: sessionPriority, Func: sessions.Middleware(lt),
 	})

@@ -16,7 +16,7 @@ import (
 func Register(app core.App, cfg config.Config) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		lifetimes := sessions.LifetimesFromDays(cfg.SessionDays, cfg.SessionMaxDays)
-		bindMiddlewares(se, lifetimes)
+		bindMiddlewares(se, cfg, lifetimes)
 
 		// Everything under /api/user is the signed-in user's own: header token, users only.
 		user := se.Router.Group("/api/user")
