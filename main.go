@@ -27,6 +27,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "Invalid configuration:\n%s\n", err)
 		os.Exit(2)
 	}
+	// The health check only makes HTTP requests: it must not open (or create) a data dir, which
+	// PocketBase's CLI does before any command runs.
+	if len(os.Args) > 1 && os.Args[1] == commands.HealthcheckName {
+		os.Exit(commands.RunHealthcheck(cfg, os.Args[2:], os.Stdout, os.Stderr))
+	}
 	// PocketBase reads the settings encryption key from the environment by name; a key that came
 	// from .env must be exported for it.
 	if cfg.EncryptionKey != "" {

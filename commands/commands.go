@@ -14,5 +14,6 @@ func Register(app *pocketbase.PocketBase, cfg config.Config) {
 		NewSessionsCommand(app),
 		NewOIDCCommand(app, cfg),
 		NewCronCommand(app, cfg),
+		NewHealthcheckCommand(cfg), // listed in --help; main runs it without PocketBase
 	)
 }

@@ -31,8 +31,9 @@ type Browser struct {
 	profile string
 }
 
-// launchBrowser starts Chromium with a fresh profile directory and exactly the flags below.
-func launchBrowser() (*Browser, error) {
+// launchBrowser starts Chromium with a fresh profile directory and exactly the flags below, plus
+// extra (only the proxy test adds one).
+func launchBrowser(extra ...chromedp.ExecAllocatorOption) (*Browser, error) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		return nil, fmt.Errorf("the browser tests need Debian's Chromium at %s (apt-get install -y chromium): %w", chromiumPath, err)
 	}
@@ -51,6 +52,7 @@ func launchBrowser() (*Browser, error) {
 		chromedp.Flag("no-first-run", true),
 		chromedp.UserDataDir(profile),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	b := &Browser{ctx: ctx, profile: profile, cancel: func() { cancelBrowser(); cancelAlloc() }}
@@ -80,7 +82,13 @@ type Tab struct {
 // newTab opens a page of the shared browser in a fresh browser context, closed when the test ends.
 func newTab(t *testing.T) *Tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(sharedBrowser(t).ctx, chromedp.WithNewBrowserContext())
+	return newTabIn(t, sharedBrowser(t))
+}
+
+// newTabIn opens a page of browser b in a fresh browser context, closed when the test ends.
+func newTabIn(t *testing.T, b *Browser) *Tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
 	tab := &Tab{t: t, ctx: ctx}
 	err := chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
@@ -235,9 +243,15 @@ func (tab *Tab) storedToken() string {
 // cookies returns the browser's cookies for the server's origin.
 func (tab *Tab) cookies(srv *Server) []*network.Cookie {
 	tab.t.Helper()
+	return tab.cookiesAt(srv.URL)
+}
+
+// cookiesAt returns the browser's cookies for origin (e.g. a proxy's https address).
+func (tab *Tab) cookiesAt(origin string) []*network.Cookie {
+	tab.t.Helper()
 	ctx, cancel := context.WithTimeout(tab.ctx, waitTimeout)
 	defer cancel()
-	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{srv.URL + "/"}})
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{origin + "/"}})
 	if err != nil {
 		tab.t.Fatalf("read cookies: %v", err)
 	}

@@ -22,8 +22,17 @@ const MaxDocumentSize = 1 << 20
 const DefaultTimeout = 10 * time.Second
 
 // ErrIssuerMismatch is reported when the document's issuer is not exactly the
-// configured issuer.
+// configured issuer; the error is an *IssuerMismatchError.
 var ErrIssuerMismatch = errors.New("issuer mismatch")
+
+// ErrInvalidIssuer is reported when the configured issuer itself is not an
+// acceptable URL (not absolute, or http on a non-loopback host).
+var ErrInvalidIssuer = errors.New("invalid configured issuer")
+
+// ErrNoDocument is reported when the discovery URL answers 404 or 410: nothing
+// is published there, which usually means the configured issuer has a wrong
+// path or host.
+var ErrNoDocument = errors.New("no discovery document")
 
 // ErrInvalidMetadata wraps every validation problem found in a discovery document.
 var ErrInvalidMetadata = errors.New("invalid discovery document")
@@ -62,7 +71,7 @@ func DiscoveryURL(issuer string) string {
 // issuers differ).
 func Discover(ctx context.Context, client *http.Client, issuer string) (*Metadata, error) {
 	if err := checkEndpoint(issuer); err != nil {
-		return nil, fmt.Errorf("invalid configured issuer: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidIssuer, err)
 	}
 
 	if _, ok := ctx.Deadline(); !ok {
@@ -99,6 +108,9 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (*Metadat
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		return nil, fmt.Errorf("failed to fetch discovery document: %w: %s answered %s with Location %q (configure the issuer exactly as the provider reports it)",
 			ErrRedirect, docURL, resp.Status, resp.Header.Get("Location"))
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return nil, fmt.Errorf("failed to fetch discovery document: %w: %s answered %s (check the configured issuer)",
+			ErrNoDocument, docURL, resp.Status)
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("failed to fetch discovery document: unexpected status %s from %s", resp.Status, docURL)
 	}
@@ -130,7 +142,7 @@ func (m *Metadata) validate(issuer string) error {
 	// OpenID Connect Discovery §4.3: exact match, or tokens could be accepted
 	// from another issuer.
 	if m.Issuer != issuer {
-		errs = append(errs, fmt.Errorf("%w: discovery issuer %q does not match the configured issuer %q", ErrIssuerMismatch, m.Issuer, issuer))
+		errs = append(errs, &IssuerMismatchError{Configured: issuer, Discovered: m.Issuer})
 	}
 
 	endpoints := []struct {

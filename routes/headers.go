@@ -10,25 +10,14 @@ import (
 	"phaseflow/config"
 )
 
-// hstsValue asks browsers to use https only, for a year, on APP_URL's host and its subdomains.
-const hstsValue = "max-age=31536000; includeSubDomains"
-
-// securityHeaders adds what every answer of PhaseFlow carries on top of PocketBase's own headers:
-// Strict-Transport-Security when APP_URL is https, and Cache-Control: no-store on every /api/
-// answer (account data, tokens, auth responses, PocketBase's record API) unless the handler
-// sets its own (the calendar feed, which is meant to be cached privately).
-func securityHeaders(cfg config.Config) func(*core.RequestEvent) error {
-	https := strings.HasPrefix(cfg.AppURL, "https://")
-	return func(e *core.RequestEvent) error {
-		h := e.Response.Header()
-		if https {
-			h.Set("Strict-Transport-Security", hstsValue)
-		}
-		if strings.HasPrefix(e.Request.URL.Path, "/api/") {
-			h.Set("Cache-Control", "no-store")
-		}
-		return e.Next()
+// securityHeaders adds Cache-Control: no-store to every /api/ answer (account data, tokens, auth
+// responses, PocketBase's record API) unless the handler sets its own (the calendar feed, which
+// is meant to be cached privately). HSTS has its own middleware (hsts.go), bound earlier.
+func securityHeaders(e *core.RequestEvent) error {
+	if strings.HasPrefix(e.Request.URL.Path, "/api/") {
+		e.Response.Header().Set("Cache-Control", "no-store")
 	}
+	return e.Next()
 }
 
 // phaseflowAPI reports whether path is one of PhaseFlow's own API routes (not PocketBase's).

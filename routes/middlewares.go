@@ -24,6 +24,9 @@ const (
 	// Just inside the activity logger, so the redaction also covers requests refused early (rate
 	// limit, panic, 404 fallback) before the logger records the URL.
 	redactionPriority = apis.DefaultActivityLoggerMiddlewarePriority + 1
+	// Before anything that can answer on its own (panic recovery, token loading, the superuser IP
+	// whitelist, rate limits), so every answer over https carries HSTS.
+	hstsPriority = apis.DefaultPanicRecoverMiddlewarePriority - 1
 	// Right after the token is loaded, before anything reads e.Auth: a token whose session ended
 	// is no token.
 	sessionPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 1
@@ -49,6 +52,9 @@ func bindMiddlewares(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetim
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowRedaction", Priority: redactionPriority, Func: redactSecrets,
 	})
+	if f := hsts(cfg.AppURL); f != nil {
+		se.Router.Bind(&hook.Handler[*core.RequestEvent]{Id: "phaseflowHSTS", Priority: hstsPriority, Func: f})
+	}
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowSessions", Priority: sessionPriority, Func: sessions.Middleware(lt),
 	})
@@ -59,7 +65,7 @@ func bindMiddlewares(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetim
 		Id: "phaseflowRecordSignUp", Priority: recordSignUpPriority, Func: refuseRecordSignUp(cfg),
 	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
-		Id: "phaseflowSecurityHeaders", Priority: headersPriority, Func: securityHeaders(cfg),
+		Id: "phaseflowSecurityHeaders", Priority: headersPriority, Func: securityHeaders,
 	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: audit.MiddlewareId, Priority: auditPriority, Func: audit.Middleware,

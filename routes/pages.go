@@ -73,11 +73,14 @@ type AppConfig struct {
 	// PasswordMinLength and PasswordRule are the password rule, shown before a password is set.
 	PasswordMinLength int    `json:"passwordMinLength"`
 	PasswordRule      string `json:"passwordRule"`
+	// OIDC is the identity provider's state (see OIDCStatus).
+	OIDC OIDCStatus `json:"oidc"`
 }
 
 // bindPages serves the web front end from the embedded pb_public files:
 //
-//   - GET /api/app-config: public; whether the sign-up page is offered.
+//   - GET /api/app-config: public; whether the sign-up page is offered and whether the identity
+//     provider is configured and available.
 //   - /js/, /css/, /vendor/, /favicon.svg: public static files.
 //   - /login, /signup, /auth/callback: the page shell, public.
 //   - every other path outside /api/ and /_/: the page guard, then the shell (200 for a known
@@ -96,6 +99,7 @@ func bindPages(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetimes) {
 		rule := passwords.Rule{MinLength: cfg.PasswordMinLength}
 		return e.JSON(http.StatusOK, AppConfig{
 			OpenRegistration: cfg.OpenRegistration, PasswordMinLength: rule.MinLength, PasswordRule: rule.Describe(),
+			OIDC: oidcStatus(e.App, cfg),
 		})
 	})
 

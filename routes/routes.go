@@ -28,6 +28,7 @@ func Register(app core.App, cfg config.Config) {
 		bindUserCalendarToken(user, cfg)
 
 		bindSignup(se, cfg)
+		bindHealth(se)
 		bindCalendarFeed(se, cfg)
 		bindCron(se, cfg)
 		bindPages(se, cfg, lifetimes)

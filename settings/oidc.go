@@ -15,46 +15,104 @@ import (
 	"phaseflow/users"
 )
 
-// Discovery retry schedule when the issuer is unreachable at start.
-var (
-	oidcRetryFirst = 15 * time.Second
-	oidcRetryMax   = 10 * time.Minute
-)
+// retrySchedule is when discovery is retried while the provider is unavailable: the first
+// retry after first, then doubling up to max.
+type retrySchedule struct {
+	first, max time.Duration
+}
 
-// StartOIDC configures the oidc provider from discovery. When the issuer is unreachable the other
-// sign-in methods and the last stored provider config keep working, and discovery is retried in
-// the background until it succeeds or ctx ends.
+// next is the wait after one of wait.
+func (s retrySchedule) next(wait time.Duration) time.Duration {
+	return min(wait*2, s.max)
+}
+
+// oidcRetry is the schedule of StartOIDC: 15 s, 30 s, 1 min, … up to 10 min.
+var oidcRetry = retrySchedule{first: 15 * time.Second, max: 10 * time.Minute}
+
+// StartOIDC configures the oidc provider from discovery. A configuration error (see
+// oidc.IsConfigError: an issuer mismatch such as a trailing slash, an invalid document, a
+// redirect) is reported once as an error and not retried, since only a fix and a restart can
+// help. Anything else is treated as an outage: the other sign-in methods and the last stored
+// provider config keep working, and discovery is retried in the background (15 s, doubling up
+// to 10 min) until it succeeds, meets a configuration error, or ctx ends. Every notice of a
+// failed attempt states the wait before the next one.
 func StartOIDC(ctx context.Context, app core.App, cfg config.Config) {
+	startOIDC(ctx, app, cfg, oidcRetry)
+}
+
+// startOIDC is StartOIDC with a retry schedule; the returned channel is closed once no discovery
+// is pending any more.
+func startOIDC(ctx context.Context, app core.App, cfg config.Config, schedule retrySchedule) <-chan struct{} {
+	done := make(chan struct{})
 	if !cfg.OIDC.Enabled() {
-		return
+		close(done)
+		return done
 	}
 	Notice(app, slog.LevelInfo, "Register this redirect URL at the identity provider",
 		"redirectURL", cfg.OAuth2RedirectURL(), "issuer", cfg.OIDC.IssuerURL)
-	err := SyncOIDC(ctx, app, cfg)
-	if err == nil {
-		noticeLogoutURL(app, cfg)
-		return
+	wait := schedule.first
+	if !reportDiscovery(ctx, app, cfg, SyncOIDC(ctx, app, cfg), false, wait) {
+		close(done)
+		return done
 	}
-	Notice(app, slog.LevelWarn, "OIDC discovery failed; keeping the last stored provider config and retrying in the background",
-		"issuer", cfg.OIDC.IssuerURL, "error", err.Error())
 	go func() {
-		wait := oidcRetryFirst
+		defer close(done)
 		for {
+			timer := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
+				timer.Stop()
 				return
-			case <-time.After(wait):
+			case <-timer.C:
 			}
-			err := SyncOIDC(ctx, app, cfg)
-			if err == nil {
-				Notice(app, slog.LevelInfo, "OIDC discovery succeeded after a retry", "issuer", cfg.OIDC.IssuerURL)
-				noticeLogoutURL(app, cfg)
+			wait = schedule.next(wait)
+			if !reportDiscovery(ctx, app, cfg, SyncOIDC(ctx, app, cfg), true, wait) {
 				return
 			}
-			wait = min(wait*2, oidcRetryMax)
-			Notice(app, slog.LevelWarn, "OIDC discovery retry failed", "issuer", cfg.OIDC.IssuerURL, "error", err.Error(), "nextRetry", wait.String())
 		}
 	}()
+	return done
+}
+
+// reportDiscovery tells the operator how a discovery attempt went and reports whether to retry
+// it after next.
+func reportDiscovery(ctx context.Context, app core.App, cfg config.Config, err error, retried bool, next time.Duration) bool {
+	issuer := cfg.OIDC.IssuerURL
+	switch {
+	case err == nil:
+		if retried {
+			Notice(app, slog.LevelInfo, "OIDC discovery succeeded after a retry", "issuer", issuer)
+		}
+		noticeLogoutURL(app, cfg)
+		return false
+	case ctx.Err() != nil:
+		return false // shutting down: the failure is the cancellation
+	case oidc.IsConfigError(err):
+		Notice(app, slog.LevelError, "OIDC configuration error: fix POCKETBASE_OIDC_ISSUER_URL (or the provider) and restart; discovery is not retried",
+			"issuer", issuer, "error", err.Error())
+		return false
+	case retried:
+		Notice(app, slog.LevelWarn, "OIDC discovery retry failed", "issuer", issuer, "error", err.Error(), "nextRetry", next.String())
+	case OIDCProviderStored(app):
+		Notice(app, slog.LevelWarn, "OIDC discovery failed; keeping the last stored provider config and retrying in the background",
+			"issuer", issuer, "error", err.Error(), "nextRetry", next.String())
+	default:
+		Notice(app, slog.LevelWarn, "OIDC discovery failed; sign-in with the provider is unavailable until a retry in the background succeeds",
+			"issuer", issuer, "error", err.Error(), "nextRetry", next.String())
+	}
+	return true
+}
+
+// OIDCProviderStored reports whether the users collection offers the oidc provider for sign-in
+// (OAuth2 on and the provider stored), which is what PocketBase's auth-methods lists. On a fresh
+// data dir it stays false until the first successful discovery.
+func OIDCProviderStored(app core.App) bool {
+	col, err := app.FindCachedCollectionByNameOrId(users.Collection)
+	if err != nil {
+		return false
+	}
+	_, ok := col.OAuth2.GetProviderConfig(users.OIDCProvider)
+	return ok && col.OAuth2.Enabled
 }
 
 // noticeLogoutURL tells the operator the logout callback URL to register, when the provider

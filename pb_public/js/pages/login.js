@@ -52,6 +52,16 @@ export async function pageLogin(view) {
             h("div", { class: "actions" },
                 h("a", { class: "button", id: "idp-logout-link", href: idpLogout, text: `Sign out of ${name}` }))));
     }
+    // Configured but not offered: discovery has not succeeded yet (the provider was down when
+    // this server started on a fresh data dir). Say so rather than drop the button silently.
+    const oidc = appConfig.oidc || {};
+    const providerUnavailable = !provider && oidc.configured && !oidc.available;
+    if (providerUnavailable) {
+        body.append(h("p", {
+            class: "alert alert-notice", id: "oidc-unavailable", role: "status",
+            text: `Sign-in with ${oidc.displayName || "your identity provider"} is temporarily unavailable; try again in a few minutes, or use another method.`,
+        }));
+    }
     if (provider) {
         body.append(h("button", {
             type: "button", class: "button button-primary button-wide", id: "oidc-signin",
@@ -83,7 +93,7 @@ export async function pageLogin(view) {
     } else {
         body.append(...forms);
     }
-    if (!provider && !forms.length) {
+    if (!provider && !forms.length && !providerUnavailable) {
         alert.textContent = "No sign-in method is enabled. Ask the operator of this PhaseFlow.";
     }
     if (appConfig.openRegistration) {
