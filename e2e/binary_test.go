@@ -148,7 +148,7 @@ func TestServeWithUnreachableIssuerKeepsOtherMethods(t *testing.T) {
 func TestCommands(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, adminEnv...)
-	createUser(t, srv, "ana@example.com", false, map[string]any{"notificationTime": "00:00", "lastPeriodDate": "2026-11-01 00:00:00.000Z"})
+	anaID := createUser(t, srv, "ana@example.com", false, map[string]any{"notificationTime": "00:00", "lastPeriodDate": "2026-11-01 00:00:00.000Z"})
 	env := baseEnv()
 
 	t.Run("impersonate prints a token the server accepts", func(t *testing.T) {
@@ -180,6 +180,11 @@ func TestCommands(t *testing.T) {
 		})
 	})
 	t.Run("cron run prints the job result", func(t *testing.T) {
+		// The server's own job runs every 5 minutes and may have sent today's reminder already.
+		if err := srv.superuser(t).Do(t.Context(), "PATCH", "/api/collections/users/records/"+anaID,
+			map[string]any{"lastNotifiedOn": ""}, nil); err != nil {
+			t.Fatal(err)
+		}
 		out, code := runIn(t, srv.Dir, env, "cron", "run", "notifications")
 		if code != 0 || !strings.Contains(out, `{"job":"notifications","processed":1,"sent":1,`) {
 			t.Fatalf("expected one reminder, got %d: %s", code, out)

@@ -228,6 +228,13 @@ func (tab *Tab) setValue(selector, value string) {
 		`; el.dispatchEvent(new Event("input", {bubbles: true})); el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`)
 }
 
+// press focuses a visible element and presses key on it, as a keyboard user would ("\r" for
+// Enter, " " for Space).
+func (tab *Tab) press(selector, key string) {
+	tab.t.Helper()
+	tab.run("press a key on "+selector, chromedp.WaitVisible(chromedp.CSS(selector)), chromedp.SendKeys(chromedp.CSS(selector), key))
+}
+
 // click waits for a visible element and clicks it.
 func (tab *Tab) click(selector string) {
 	tab.t.Helper()

@@ -1,4 +1,4 @@
-// Package hooks binds PhaseFlow's rooms (users, sessions, audit, throttle, jobs, settings) to
+// Package hooks binds PhaseFlow's rooms (users, sessions, audit, throttle, mail, jobs, settings) to
 // PocketBase's events. Reading Register shows every event PhaseFlow listens to and, where several
 // handlers share an event, the order they run in.
 package hooks
@@ -14,6 +14,7 @@ import (
 	"phaseflow/audit"
 	"phaseflow/config"
 	"phaseflow/jobs"
+	"phaseflow/mail"
 	"phaseflow/passwords"
 	"phaseflow/sessions"
 	"phaseflow/settings"
@@ -59,6 +60,14 @@ func Register(app core.App, cfg config.Config) {
 		},
 	})
 	app.OnMailerSend().BindFunc(settings.UseConsoleMailer(cfg, &settings.ConsoleMailer{Out: os.Stdout}))
+
+	// The users collection's account mails carry PhaseFlow's own plain part (settings.Apply sets
+	// their subject and HTML).
+	app.OnMailerRecordVerificationSend(users.Collection).BindFunc(mail.PlainTextHook(mail.Verification))
+	app.OnMailerRecordPasswordResetSend(users.Collection).BindFunc(mail.PlainTextHook(mail.PasswordReset))
+	app.OnMailerRecordEmailChangeSend(users.Collection).BindFunc(mail.PlainTextHook(mail.EmailChange))
+	app.OnMailerRecordOTPSend(users.Collection).BindFunc(mail.PlainTextHook(mail.SignInCode))
+	app.OnMailerRecordAuthAlertSend(users.Collection).BindFunc(mail.PlainTextHook(mail.NewDevice))
 
 	// The users record: defaults, emails in lower case, the one validation point, the password
 	// rule, a takeover's feed, and the sessions of an account whose access changed. Superusers

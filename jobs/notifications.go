@@ -3,16 +3,14 @@ package jobs
 import (
 	"errors"
 	"fmt"
-	"html"
-	"net/mail"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/mailer"
 
 	"phaseflow/config"
 	"phaseflow/cycle"
+	"phaseflow/mail"
 	"phaseflow/users"
 )
 
@@ -86,13 +84,5 @@ func claimNotification(app core.App, userID, from, to string) (bool, error) {
 
 // sendReminder mails the daily reminder.
 func sendReminder(app core.App, cfg config.Config, u *core.Record, s cycle.Status) error {
-	text := cycle.ReminderText(s, cfg.AppURL)
-	msg := &mailer.Message{
-		From:    mail.Address{Name: app.Settings().Meta.SenderName, Address: app.Settings().Meta.SenderAddress},
-		To:      []mail.Address{{Address: u.Email()}},
-		Subject: cycle.ReminderSubject,
-		Text:    text,
-		HTML:    "<p>" + html.EscapeString(text) + "</p>",
-	}
-	return app.NewMailClient().Send(msg)
+	return mail.Send(app, mail.Message{To: u.Email(), Subject: cycle.ReminderSubject, Text: cycle.ReminderText(s, cfg.AppURL)})
 }

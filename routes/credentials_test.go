@@ -394,3 +394,43 @@ func TestOAuth2CallbackSecretsNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestEmailChangeConfirmationIsNoPasswordOracle: confirm-email-change checks the account's
+// password, so whoever can start an email change (a stolen session) could guess it there; its
+// wrong passwords draw from the sign-in budget and lock the account like any failed sign-in.
+func TestEmailChangeConfirmationIsNoPasswordOracle(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.AccountLockFailures = 3
+	srv := apptest.Start(t, cfg)
+	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
+	token, err := ana.NewEmailChangeToken("thief@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirm := func(ip, password string) apptest.Response {
+		return srv.DoFrom(t, ip, "POST", "/api/collections/users/confirm-email-change",
+			map[string]string{"token": token, "password": password}, nil)
+	}
+	for i := range cfg.AccountLockFailures {
+		if res := confirm(fmt.Sprintf("127.0.4.%d", i+1), "a guess that is wrong"); res.Status != http.StatusBadRequest {
+			t.Fatalf("guess %d: expected 400, got %d: %s", i+1, res.Status, res.Body)
+		}
+	}
+	if res := confirm("127.0.4.50", apptest.Password); res.Status != http.StatusTooManyRequests {
+		t.Fatalf("expected the right password refused while locked, got %d: %s", res.Status, res.Body)
+	}
+	if res := passwordAttempt(t, srv, "127.0.4.51", "users", "ana@example.com", apptest.Password); res.Status != http.StatusTooManyRequests {
+		t.Fatalf("expected the password sign-in locked too, got %d", res.Status)
+	}
+	if after, _ := srv.App.FindRecordById(users.Collection, ana.Id); after.Email() != "ana@example.com" {
+		t.Fatal("the email changed")
+	}
+	// One client's budget covers these attempts too.
+	for i := 0; i < cfg.AuthRateLimit; i++ {
+		confirm("127.0.4.60", "another wrong guess")
+	}
+	if res := confirm("127.0.4.60", "another wrong guess"); res.Status != http.StatusTooManyRequests || !strings.Contains(string(res.Body), "from your address") {
+		t.Fatalf("expected the client's budget spent, got %d: %s", res.Status, res.Body)
+	}
+}

@@ -51,7 +51,8 @@ func uniformEmailChange(cfg config.Config) func(*core.RequestEvent) error {
 				To:      newEmail,
 				Subject: "Someone tried to move a PhaseFlow account to your address",
 				Text: "The owner of another PhaseFlow account asked to change its email address to this one, which already has an account. " +
-					"Nothing was changed.\n\nIf it was you, sign in to the other account and choose another address: " + cfg.AppURL + "/login",
+					"Nothing was changed.\n\nIf it was you, sign in to the other account and choose another address.",
+				Link: &mail.Link{Label: "Sign in", URL: cfg.AppURL + "/login"},
 			})
 		} else {
 			go func() {

@@ -32,22 +32,22 @@ const SessionCookie = "pb_auth"
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 
-// pages are the front end's page paths; each is served the same shell (index.html) and the
-// client-side router picks the view.
-var pages = map[string]bool{
-	"/":                       true,
-	"/settings":               true,
-	"/login":                  true,
-	"/signup":                 true,
-	config.OAuth2CallbackPath: true,
-}
-
-// publicPages are served without a session: signing in must be possible without one.
-var publicPages = map[string]bool{
-	"/login":                  true,
-	"/signup":                 true,
-	config.OAuth2CallbackPath: true,
-}
+// privatePages and publicPages are the front end's page paths; each is served the same shell
+// (index.html) and the client-side router picks the view. Public pages are served without a
+// session: signing in must be possible without one, and so must following a mailed link (its
+// token is the proof).
+var (
+	privatePages = map[string]bool{"/": true, "/settings": true}
+	publicPages  = map[string]bool{
+		"/login":                  true,
+		"/signup":                 true,
+		config.OAuth2CallbackPath: true,
+		"/forgot-password":        true,
+		"/reset-password":         true,
+		"/verify-email":           true,
+		"/confirm-email-change":   true,
+	}
+)
 
 // publicAssetPrefixes are the static files every page (the login page included) needs. They hold
 // no private data, so they are served to anyone.
@@ -156,7 +156,7 @@ func (s *site) serve(e *core.RequestEvent) error {
 		}
 	}
 	status := http.StatusOK
-	if !pages[p] {
+	if !privatePages[p] && !publicPages[p] {
 		status = http.StatusNotFound
 	}
 	h := e.Response.Header()

@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"phaseflow/config"
+	"phaseflow/mail"
 	"phaseflow/users"
 )
 
@@ -70,12 +71,18 @@ func Apply(app core.App, cfg config.Config) error {
 	} else {
 		col.CreateRule = nil
 	}
-	mail := MailAvailable(app, cfg)
-	col.OTP.Enabled = mail
+	// The account mails in PhaseFlow's words, linking to its own pages.
+	col.VerificationTemplate = mail.AccountMail(mail.Verification, col).Template()
+	col.ResetPasswordTemplate = mail.AccountMail(mail.PasswordReset, col).Template()
+	col.ConfirmEmailChangeTemplate = mail.AccountMail(mail.EmailChange, col).Template()
+	col.OTP.EmailTemplate = mail.AccountMail(mail.SignInCode, col).Template()
+	col.AuthAlert.EmailTemplate = mail.AccountMail(mail.NewDevice, col).Template()
+	mailOn := MailAvailable(app, cfg)
+	col.OTP.Enabled = mailOn
 	// MFA's second factor is the email code: without mail it cannot work.
-	col.MFA.Enabled = mail
-	col.AuthAlert.Enabled = mail
-	if !mail {
+	col.MFA.Enabled = mailOn
+	col.AuthAlert.Enabled = mailOn
+	if !mailOn {
 		Notice(app, slog.LevelWarn, "SMTP is not configured: email codes (OTP), MFA and new-device alerts are switched off; set SMTP_HOST or configure SMTP in the admin UI")
 	} else if consoleMail(app, cfg) {
 		Notice(app, slog.LevelWarn, "SMTP not configured: mail (including sign-in codes) is printed to the console because the app runs locally")
@@ -83,7 +90,7 @@ func Apply(app core.App, cfg config.Config) error {
 	if err := app.Save(col); err != nil {
 		return err
 	}
-	return applySuperuserMFA(app, mail)
+	return applySuperuserMFA(app, mailOn)
 }
 
 // applySuperuserMFA makes superusers sign in with their password and an email code whenever

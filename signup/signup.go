@@ -183,7 +183,8 @@ func takenNotice(to, appURL string) mail.Message {
 		To:      to,
 		Subject: "Someone tried to create a PhaseFlow account with your address",
 		Text: "Someone asked to create a PhaseFlow account with this email address, which already has one. " +
-			"Nothing was changed.\n\nIf it was you, sign in instead: " + appURL + "/login\n\n" +
-			"If you forgot your password, you can reset it there.",
+			"Nothing was changed.\n\nIf it was you, sign in instead. If you forgot your password, you can reset it: " +
+			appURL + "/forgot-password",
+		Link: &mail.Link{Label: "Sign in", URL: appURL + "/login"},
 	}
 }

@@ -76,8 +76,13 @@ func Take(app core.App, budget, client string, limit int, now time.Time) (bool, 
 
 // signInActions and codeActions are PocketBase's auth-collection endpoints per budget.
 var (
-	signInActions = map[string]bool{"auth-with-password": true, "auth-with-otp": true, "auth-with-oauth2": true}
-	codeActions   = map[string]bool{
+	signInActions = map[string]bool{
+		"auth-with-password": true, "auth-with-otp": true, "auth-with-oauth2": true,
+		// It checks the account's password: without a budget and a lock it would be a password
+		// oracle for anyone who can start an email change (a stolen session).
+		"confirm-email-change": true,
+	}
+	codeActions = map[string]bool{
 		"request-otp": true, "request-password-reset": true, "request-verification": true, "request-email-change": true,
 	}
 )

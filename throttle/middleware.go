@@ -31,6 +31,8 @@ type Limits struct {
 const (
 	msgWrongPassword = "Failed to authenticate."
 	msgWrongCode     = "Invalid or expired OTP"
+	// codeWrongPassword is the field error of a wrong password in confirm-email-change.
+	codeWrongPassword = "validation_invalid_password"
 )
 
 // msgLocked answers every attempt against a locked account, known or not.
@@ -114,9 +116,10 @@ func lockNotice(to string, f Failure, appURL string) mail.Message {
 		Subject: "Your PhaseFlow account was locked",
 		Text: fmt.Sprintf("Someone tried to sign in to your PhaseFlow account with a wrong password or code too many times, "+
 			"so password and email-code sign-in are locked until %s (UTC).\n\n"+
-			"If it was you, wait or reset your password by email to unlock it now: %s/forgot-password\n\n"+
-			"If it was not you, your password is still safe as long as it is not used elsewhere; resetting it unlocks the account.",
-			f.LockedUntil.UTC().Format("2006-01-02 15:04"), appURL),
+			"If it was you, wait, or reset your password by email to unlock it now.\n\n"+
+			"If it was not you, your password is still safe as long as you do not use it elsewhere; resetting it unlocks the account.",
+			f.LockedUntil.UTC().Format("2006-01-02 15:04")),
+		Link: &mail.Link{Label: "Reset my password", URL: appURL + "/forgot-password"},
 	}
 }
 
@@ -153,15 +156,29 @@ func lockKeyOf(e *core.RequestEvent) string {
 			return ""
 		}
 		return AccountKey(col.Id, owner.Email())
+	case "confirm-email-change":
+		token, _ := info.Body["token"].(string)
+		owner, err := e.App.FindAuthRecordByToken(token, core.TokenTypeEmailChange)
+		if err != nil || owner.Collection().Id != col.Id {
+			return ""
+		}
+		return AccountKey(col.Id, owner.Email())
 	}
 	return ""
 }
 
-// wrongCredentials reports whether err is PocketBase's answer to a wrong password or code.
+// wrongCredentials reports whether err is PocketBase's answer to a wrong password or code (a
+// sign-in's message, or the password field error of confirm-email-change).
 func wrongCredentials(err error) bool {
 	var apiErr *router.ApiError
-	return errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest &&
-		(apiErr.Message == msgWrongPassword || apiErr.Message == msgWrongCode)
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
+		return false
+	}
+	if apiErr.Message == msgWrongPassword || apiErr.Message == msgWrongCode {
+		return true
+	}
+	field, _ := apiErr.Data["password"].(map[string]any)
+	return field["code"] == codeWrongPassword
 }
 
 // tooMany answers 429 with Retry-After.

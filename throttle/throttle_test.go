@@ -23,6 +23,8 @@ func TestBudgetOfNamesEveryCredentialEndpoint(t *testing.T) {
 		{"POST", "/api/collections/users/request-password-reset", throttle.Codes},
 		{"POST", "/api/collections/users/request-verification", throttle.Codes},
 		{"POST", "/api/collections/users/request-email-change", throttle.Codes},
+		{"POST", "/api/collections/users/confirm-email-change", throttle.SignIn},
+		{"POST", "/api/collections/users/confirm-password-reset", ""},
 		{"POST", "/api/signup", throttle.Codes},
 		{"GET", "/api/collections/users/auth-methods", ""},
 		{"POST", "/api/collections/users/auth-refresh", ""},

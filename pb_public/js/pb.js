@@ -216,6 +216,21 @@ export function takeNotice() {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+// terseMessages are PocketBase's answers that say too little for a person, and what to show instead.
+const terseMessages = {
+    "Failed to authenticate.": "The email address or password is wrong.",
+    "Failed to create record.": "That did not work. Check the fields and try again.",
+    "Failed to update record.": "That did not work. Check the fields and try again.",
+    "Something went wrong while processing your request.": "Something went wrong on the server. Please try again in a moment.",
+    "Invalid or expired OTP": "The code is wrong or has expired. Check the latest mail, or ask for a new code.",
+    "Invalid or expired MFA session.": "The sign-in took too long. Start again.",
+    "Invalid or expired token.": "This link has expired or was already used. Ask for a new one.",
+    "An error occurred while validating the submitted data.": "Check the highlighted fields.",
+    "An error occurred while loading the submitted data.": "The form could not be read. Reload the page and try again.",
+    "The request requires valid record authorization token.": "Sign in first.",
+    "The requested resource wasn't found.": "This was not found. It may have been removed.",
+};
+
 /**
  * errorMessage turns a failed request into a sentence for people. The server's message is used
  * as is, except for the cases where PocketBase's wording is too terse.
@@ -230,6 +245,12 @@ export function errorMessage(err) {
     // rate limiter only says "Too Many Requests.".
     if (status === 429 && (!message || /^too many requests\.?$/i.test(message))) {
         return "Too many attempts. Wait a minute, then try again.";
+    }
+    if (terseMessages[message]) {
+        return terseMessages[message];
+    }
+    if (status >= 500) {
+        return "Something went wrong on the server. Please try again in a moment.";
     }
     return message || "Something went wrong. Please try again.";
 }

@@ -1,6 +1,6 @@
 // Path routes via the History API. The server has already guarded the first load of a private
 // page (pb_auth cookie); later in-app navigations check the stored session here.
-import { currentPath, isSignedIn, loginURL, sessionEnded } from "./pb.js";
+import { currentPath, isSignedIn, loginURL, sessionEnded, signOut } from "./pb.js";
 import { h } from "./ui.js";
 import { pageLogin } from "./pages/login.js";
 import { pageCallback } from "./pages/callback.js";
@@ -8,6 +8,7 @@ import { pageSignup } from "./pages/signup.js";
 import { pageHome } from "./pages/home.js";
 import { pageSettings } from "./pages/settings.js";
 import { pageNotFound } from "./pages/notfound.js";
+import { pageConfirmEmailChange, pageForgotPassword, pageResetPassword, pageVerifyEmail } from "./pages/account_links.js";
 
 const routes = {
     "/": { page: pageHome, title: "Today", private: true },
@@ -15,6 +16,10 @@ const routes = {
     "/login": { page: pageLogin, title: "Sign in" },
     "/signup": { page: pageSignup, title: "Create an account" },
     "/auth/callback": { page: pageCallback, title: "Signing in" },
+    "/forgot-password": { page: pageForgotPassword, title: "Reset your password" },
+    "/reset-password": { page: pageResetPassword, title: "Choose a new password" },
+    "/verify-email": { page: pageVerifyEmail, title: "Confirm your email address" },
+    "/confirm-email-change": { page: pageConfirmEmailChange, title: "Confirm your new email address" },
 };
 
 const notFound = { page: pageNotFound, title: "Page not found", private: true };
@@ -64,7 +69,8 @@ function renderHeader(route) {
     }
     const link = (href, text) => h("a", { href, "aria-current": location.pathname === href ? "page" : null, text });
     header.replaceChildren(h("div", { class: "header-inner" }, brand,
-        h("nav", { "aria-label": "Main" }, link("/", "Today"), link("/settings", "Settings"))));
+        h("nav", { "aria-label": "Main" }, link("/", "Today"), link("/settings", "Settings"),
+            h("button", { type: "button", class: "button-link header-sign-out", id: "header-sign-out", text: "Sign out", onclick: () => signOut() }))));
 }
 
 /** start renders the first view and takes over same-origin links to known pages. */

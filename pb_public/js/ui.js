@@ -52,6 +52,12 @@ export function field({ label, name, type = "text", hint = "", control = null, .
     return { wrapper, input };
 }
 
+/** card is a settings card: a section labelled by its h3 title. */
+export function card(id, title, ...children) {
+    return h("section", { class: "card", id, "aria-labelledby": `${id}-title` },
+        h("h3", { id: `${id}-title`, text: title }), ...children);
+}
+
 /** alertBox is an element whose text is announced at once: for errors. Empty, it takes no space. */
 export function alertBox() {
     return h("div", { class: "alert alert-error", role: "alert" });
@@ -72,6 +78,19 @@ export function clearFieldErrors(form) {
     }
 }
 
+// fieldMessages replace PocketBase's terse field messages by their codes.
+const fieldMessages = {
+    validation_required: "Fill this in.",
+    validation_is_email: "Enter an email address, e.g. you@example.com.",
+    validation_invalid_email: "Enter an email address, e.g. you@example.com.",
+    validation_invalid_password: "This is not your current password.",
+    validation_invalid_token: "This link has expired or was already used.",
+    validation_invalid_token_payload: "This link is damaged. Open it again from the mail.",
+    validation_invalid_token_email: "This link is for another address.",
+    validation_values_mismatch: "The two passwords differ.",
+    validation_not_unique: "This value is taken.",
+};
+
 /**
  * showFieldErrors puts PocketBase's `data: {field: {code, message}}` next to the fields of `form`
  * and focuses the first invalid one. It returns the messages of fields the form does not have.
@@ -90,7 +109,7 @@ export function showFieldErrors(form, data) {
             }
             continue;
         }
-        slot.textContent = message || "Invalid value.";
+        slot.textContent = fieldMessages[detail?.code] || message || "Check this value.";
         input.setAttribute("aria-invalid", "true");
         first = first || input;
     }
@@ -98,9 +117,14 @@ export function showFieldErrors(form, data) {
     return unshown;
 }
 
-/** busy disables a form's controls while a request runs and returns the function that undoes it. */
+/**
+ * busy disables a form's controls while a request runs and returns the function that undoes it.
+ * A disabled control loses the keyboard focus; undoing puts it on the first invalid field, if a
+ * refusal marked one, or back on the control that had it (unless something else took it).
+ */
 export function busy(form) {
     const controls = [...form.querySelectorAll("button, input, select, textarea")].filter((el) => !el.disabled);
+    const focused = document.activeElement;
     for (const el of controls) {
         el.disabled = true;
     }
@@ -110,7 +134,17 @@ export function busy(form) {
             el.disabled = false;
         }
         form.removeAttribute("aria-busy");
+        // A refusal marked fields while they were disabled (and so could not take the focus).
+        keepFocus(form.querySelector('[aria-invalid="true"]') || focused);
     };
+}
+
+/** keepFocus puts the focus back on `el` when a disabled moment dropped it to the page. */
+export function keepFocus(el) {
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (lost && el && el.isConnected && !el.disabled && !el.hidden) {
+        el.focus();
+    }
 }
 
 /** formatDay formats a "YYYY-MM-DD" calendar date without shifting it through a time zone. */

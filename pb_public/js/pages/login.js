@@ -125,7 +125,8 @@ function buildPasswordForm(ctx) {
     const password = field({ label: "Password", name: "password", type: "password", autocomplete: "current-password", required: true });
     const form = h("form", { class: "stack", id: "password-form", novalidate: true, "aria-label": "Sign in with your password" },
         email.wrapper, password.wrapper,
-        h("button", { type: "submit", class: "button button-primary button-wide", text: "Sign in" }));
+        h("button", { type: "submit", class: "button button-primary button-wide", text: "Sign in" }),
+        h("p", { class: "small" }, h("a", { href: "/forgot-password", id: "forgot-link", text: "Forgot your password?" })));
     form.addEventListener("submit", async (event) => {
         event.preventDefault();
         ctx.alert.textContent = "";

@@ -1,8 +1,10 @@
-// /settings: the profile (cycle length, last period, reminder time, time zone), Garmin status, the
-// private calendar feed, the password, the second factor, the signed-in devices, recent sign-in activity and
-// signing out.
-import { clearSession, handleError, pb, signOut } from "../pb.js";
-import { alertBox, busy, clearFieldErrors, field, formatInstant, formatRelative, h, showFieldErrors, statusBox } from "../ui.js";
+// /settings, in four groups a person can find from the list at the top: Cycle (the profile and
+// Garmin), Calendar (the private feed), Sign-in & security (settings_security.js: address,
+// password, second step, devices, activity, sign out) and Your data (settings_data.js: export and
+// deletion).
+import { handleError, pb } from "../pb.js";
+import { alertBox, busy, card, clearFieldErrors, field, h, showFieldErrors, statusBox } from "../ui.js";
+import { securityCards } from "./settings_security.js";
 
 /** pageSettings renders the settings page into `view`. */
 export async function pageSettings(view) {
@@ -13,10 +15,13 @@ export async function pageSettings(view) {
 
     let profile;
     let appConfig = {};
+    let account = {};
     try {
-        [profile, appConfig] = await Promise.all([
+        [profile, appConfig, account] = await Promise.all([
             pb.send("/api/user", {}),
             pb.send("/api/app-config", {}).catch(() => ({})),
+            // The verified flag is not part of the profile contract; the record API has it.
+            pb.collection("users").getOne(pb.authStore.record?.id || "-").catch(() => ({})),
         ]);
     } catch (err) {
         handleError(err, { alert });
@@ -24,20 +29,16 @@ export async function pageSettings(view) {
     }
     intro.textContent = `Signed in as ${profile.email}`;
 
+    const groups = [
+        ["settings-cycle", "Cycle", [profileSection(profile), garminSection(profile)]],
+        ["settings-calendar", "Calendar", [calendarSection()]],
+        ["settings-security", "Sign-in & security", securityCards({ profile, account, appConfig })],
+    ];
     view.append(
-        profileSection(profile),
-        garminSection(profile),
-        calendarSection(),
-        passwordSection(appConfig),
-        mfaSection(),
-        devicesSection(),
-        activitySection(),
-        sessionSection());
-}
-
-function section(id, title, ...children) {
-    return h("section", { class: "card", id, "aria-labelledby": `${id}-title` },
-        h("h2", { id: `${id}-title`, text: title }), ...children);
+        h("nav", { class: "toc", "aria-label": "Settings sections" },
+            h("ul", {}, groups.map(([id, title]) => h("li", {}, h("a", { href: `#${id}`, text: title }))))),
+        ...groups.map(([id, title, cards]) => h("section", { class: "group", id, "aria-labelledby": `${id}-title` },
+            h("h2", { id: `${id}-title`, text: title }), ...cards)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,14 +125,14 @@ function profileSection(profile) {
             done();
         }
     });
-    return section("profile", "Your cycle", alert, status, form);
+    return card("profile", "Your cycle", alert, status, form);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Garmin
 
 function garminSection(profile) {
-    return section("garmin", "Garmin",
+    return card("garmin", "Garmin",
         h("p", { id: "garmin-status" }, "Status: ",
             h("strong", { text: profile.garminConnected ? "connected" : "not connected" })),
         h("p", {}, h("a", { href: "#garmin", id: "garmin-settings", text: "Garmin settings" }),
@@ -161,7 +162,7 @@ function calendarSection() {
         h("div", { class: "actions" },
             h("button", { type: "submit", class: "button button-primary", text: "Create the link" }),
             h("button", { type: "button", class: "button", id: "calendar-cancel", text: "Cancel" })));
-    const el = section("calendar", "Calendar feed",
+    const el = card("calendar", "Calendar feed",
         h("p", { class: "muted", text: "Subscribe to your phases in a calendar app (Apple Calendar, Google Calendar, Thunderbird …) with a private link." }),
         alert, status, state, result, confirmForm, h("div", { class: "actions" }, createButton, revokeButton));
 
@@ -226,325 +227,6 @@ function calendarSection() {
             status.textContent = "Link copied.";
         } catch {
             status.textContent = "Copying is blocked here; the link is selected, copy it with your keyboard.";
-        }
-    });
-    return el;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Password
-
-function passwordSection(appConfig) {
-    const alert = alertBox();
-    const status = statusBox();
-    const current = field({
-        label: "Current password", name: "currentPassword", type: "password", autocomplete: "current-password",
-        hint: "Leave it empty if you have none yet, or signed in within the last 10 minutes.",
-    });
-    const next = field({
-        label: "New password", name: "password", type: "password", autocomplete: "new-password", required: true,
-        minlength: appConfig.passwordMinLength || undefined, hint: appConfig.passwordRule || "",
-    });
-    const form = h("form", { class: "stack", id: "password-change", novalidate: true },
-        current.wrapper, next.wrapper,
-        h("div", { class: "actions" }, h("button", { type: "submit", class: "button button-primary", text: "Change password" })));
-    const el = section("password", "Password",
-        h("p", { class: "muted", text: "A new password signs out every other device." }), alert, status, form);
-    form.addEventListener("submit", async (event) => {
-        event.preventDefault();
-        alert.textContent = "";
-        status.textContent = "";
-        clearFieldErrors(form);
-        const done = busy(form);
-        const body = { password: next.input.value };
-        if (current.input.value) {
-            body.currentPassword = current.input.value;
-        }
-        try {
-            // Every session ended with the old password; the answer holds this device's new one (its
-            // record is the profile, so the stored account record stays).
-            const res = await pb.send("/api/user/password", { method: "POST", body });
-            pb.authStore.save(res.token, pb.authStore.record);
-            current.input.value = next.input.value = "";
-            status.textContent = "Password changed. Every other device is signed out.";
-        } catch (err) {
-            handleError(err, { alert, form });
-        } finally {
-            done();
-        }
-    });
-    return el;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Second factor
-
-function mfaSection() {
-    const alert = alertBox();
-    const status = statusBox();
-    const toggle = h("input", { type: "checkbox", role: "switch", id: "mfa-switch", name: "mfa", disabled: true });
-    const label = h("label", { class: "switch", for: "mfa-switch" }, toggle,
-        h("span", { text: "Ask for a code from my email after my password" }));
-    const note = h("p", { class: "muted", id: "mfa-note" });
-    const password = field({ label: "Your current password", name: "password", type: "password", autocomplete: "current-password" });
-    const confirmForm = h("form", { class: "stack", id: "mfa-confirm", novalidate: true, hidden: true },
-        h("p", { text: "To turn the second step off, confirm with your password." }), password.wrapper,
-        h("div", { class: "actions" },
-            h("button", { type: "submit", class: "button button-danger", text: "Turn off" }),
-            h("button", { type: "button", class: "button", id: "mfa-cancel", text: "Cancel" })));
-    const el = section("mfa", "Second step at sign-in", alert, status, label, note, confirmForm);
-
-    const set = async (body) => {
-        alert.textContent = "";
-        status.textContent = "";
-        toggle.disabled = true;
-        try {
-            const res = await pb.send("/api/user/mfa", { method: "POST", body });
-            toggle.checked = res.enabled;
-            confirmForm.hidden = true;
-            password.input.value = "";
-            status.textContent = res.enabled ? "The second step is on." : "The second step is off.";
-            return true;
-        } catch (err) {
-            toggle.checked = !body.enabled;
-            handleError(err, { alert, form: confirmForm.hidden ? null : confirmForm });
-            return false;
-        } finally {
-            toggle.disabled = false;
-        }
-    };
-
-    (async () => {
-        try {
-            const res = await pb.send("/api/user/mfa", {});
-            toggle.checked = res.enabled;
-            toggle.disabled = !res.available && !res.enabled;
-            note.textContent = res.available
-                ? "Signing in with Pocket-ID does not ask for it: your identity provider already checks you."
-                : "Not available: this PhaseFlow cannot send email.";
-        } catch (err) {
-            handleError(err, { alert });
-        }
-    })();
-
-    toggle.addEventListener("change", async () => {
-        if (toggle.checked) {
-            await set({ enabled: true });
-            return;
-        }
-        // A recent sign-in is enough proof to turn it off; otherwise the server asks for the password.
-        if (!(await set({ enabled: false }))) {
-            confirmForm.hidden = false;
-            password.input.focus();
-        }
-    });
-    confirmForm.addEventListener("submit", async (event) => {
-        event.preventDefault();
-        await set({ enabled: false, password: password.input.value });
-    });
-    confirmForm.querySelector("#mfa-cancel").addEventListener("click", () => {
-        confirmForm.hidden = true;
-        password.input.value = "";
-        alert.textContent = "";
-        toggle.focus();
-    });
-    return el;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Devices
-
-const sessionMethods = {
-    password: "password",
-    otp: "email code",
-    oidc: "Pocket-ID",
-    impersonation: "an administrator",
-};
-
-// sessionMethod names how a session signed in ("password+mfa" → "password and a second step").
-function sessionMethod(method) {
-    const [first, second] = String(method || "").split("+");
-    const name = sessionMethods[first] || first || "unknown";
-    return second ? `${name} and a second step` : name;
-}
-
-function devicesSection() {
-    const alert = alertBox();
-    const status = statusBox();
-    const list = h("ul", { class: "devices", id: "device-list", "aria-busy": "true" });
-    const othersButton = h("button", { type: "button", class: "button", id: "sign-out-others", hidden: true, text: "Sign out of all other devices" });
-    const el = section("devices", "Devices",
-        h("p", { class: "muted", text: "Where your account is signed in now. Sign out anything you do not recognise." }),
-        alert, status, list, h("div", { class: "actions" }, othersButton));
-    const heading = el.querySelector("h2");
-    heading.tabIndex = -1;
-
-    const load = async () => {
-        list.setAttribute("aria-busy", "true");
-        try {
-            const sessions = await pb.send("/api/user/sessions", {});
-            list.replaceChildren(...sessions.map((s) => deviceItem(s, endOne)));
-            othersButton.hidden = !sessions.some((s) => !s.current);
-        } catch (err) {
-            handleError(err, { alert });
-        } finally {
-            list.removeAttribute("aria-busy");
-        }
-    };
-    const endOne = async (s, button) => {
-        alert.textContent = "";
-        status.textContent = "";
-        button.disabled = true;
-        try {
-            await pb.send(`/api/user/sessions/${encodeURIComponent(s.id)}`, { method: "DELETE" });
-            status.textContent = `Signed out ${s.device}.`;
-            await load();
-            // The button went with its row: keep the focus in the section.
-            (list.querySelector("button") || heading).focus();
-        } catch (err) {
-            button.disabled = false;
-            handleError(err, { alert });
-        }
-    };
-    othersButton.addEventListener("click", async () => {
-        alert.textContent = "";
-        status.textContent = "";
-        othersButton.disabled = true;
-        try {
-            const res = await pb.send("/api/user/sessions/revoke-others", { method: "POST" });
-            status.textContent = res.ended === 1 ? "Signed out of 1 other device." : `Signed out of ${res.ended} other devices.`;
-            await load();
-        } catch (err) {
-            handleError(err, { alert });
-        } finally {
-            othersButton.disabled = false;
-        }
-    });
-    load();
-    return el;
-}
-
-function deviceItem(s, endOne) {
-    const seen = s.current ? "active now" : `active ${formatRelative(s.lastSeen)}`;
-    const button = s.current ? null : h("button", { type: "button", class: "button button-small", text: "Sign out", "aria-label": `Sign out ${s.device}` });
-    button?.addEventListener("click", () => endOne(s, button));
-    return h("li", { class: s.current ? "current" : "", dataset: { session: s.id } },
-        h("div", { class: "device-what" },
-            h("p", {}, h("strong", { text: s.device }), s.current ? h("span", { class: "badge", text: "This device" }) : null),
-            h("p", { class: "muted small" },
-                `${seen} · signed in with ${sessionMethod(s.method)} · ${formatInstant(s.created)}`,
-                s.ip ? ` · ${s.ip}` : "")),
-        button);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Recent sign-in activity
-
-const methodNames = {
-    password: "Password",
-    otp: "Email code",
-    otp_request: "Email code requested",
-    oauth2: "Identity provider",
-    impersonate: "Opened by an administrator",
-    logout_all: "Signed out of all devices",
-    logout: "Signed out",
-    session_end: "Signed out a device",
-    logout_others: "Signed out of other devices",
-    mfa_setting: "Second step changed",
-    calendar_token: "Calendar link changed",
-};
-
-const outcomeNames = {
-    success: "succeeded",
-    failure: "failed",
-    rate_limited: "blocked: too many attempts",
-    mfa_required: "second step asked",
-};
-
-function activitySection() {
-    const alert = alertBox();
-    const list = h("ul", { class: "activity", id: "activity-list", "aria-busy": "true" });
-    const el = section("activity", "Recent sign-in activity",
-        h("p", { class: "muted", text: "The last 20 sign-ins and security changes on your account." }), alert, list);
-    (async () => {
-        try {
-            // Session refreshes happen on every visit and would drown out the sign-ins.
-            const res = await pb.collection("auth_events").getList(1, 20, {
-                sort: "-created",
-                filter: pb.filter("method != {:m}", { m: "refresh" }),
-            });
-            list.replaceChildren(...res.items.map(activityItem));
-            if (!res.items.length) {
-                list.append(h("li", { class: "muted", text: "No activity yet." }));
-            }
-        } catch (err) {
-            handleError(err, { alert });
-        } finally {
-            list.removeAttribute("aria-busy");
-        }
-    })();
-    return el;
-}
-
-function activityItem(ev) {
-    const ok = ev.outcome === "success";
-    return h("li", { class: ok ? "ok" : "not-ok" },
-        h("p", { class: "activity-what" },
-            h("strong", { text: methodNames[ev.method] || ev.method }), " ",
-            h("span", { text: outcomeNames[ev.outcome] || ev.outcome })),
-        h("p", { class: "activity-meta muted" },
-            h("time", { datetime: String(ev.created).replace(" ", "T"), text: formatInstant(ev.created) }),
-            ev.ip ? ` · ${ev.ip}` : "",
-            ev.userAgent ? ` · ${shortAgent(ev.userAgent)}` : ""),
-        !ok && ev.reason ? h("p", { class: "activity-reason muted", text: ev.reason }) : null);
-}
-
-// shortAgent names the browser and system of a user agent string, roughly.
-function shortAgent(ua) {
-    const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrom(e|ium)\//.test(ua) ? "Chrome"
-        : /Safari\//.test(ua) ? "Safari" : "";
-    const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS X/.test(ua) ? "macOS"
-        : /Windows/.test(ua) ? "Windows" : /Linux/.test(ua) ? "Linux" : "";
-    const name = [browser, os].filter(Boolean).join(" on ");
-    return name || ua.slice(0, 60);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Sessions
-
-function sessionSection() {
-    const alert = alertBox();
-    const confirmBox = h("div", { class: "confirm stack", id: "sign-out-all-confirm", hidden: true },
-        h("p", { text: "This signs you out on every device and browser, including this one." }),
-        h("div", { class: "actions" },
-            h("button", { type: "button", class: "button button-danger", id: "sign-out-all-confirm-button", text: "Sign out everywhere" }),
-            h("button", { type: "button", class: "button", id: "sign-out-all-cancel", text: "Cancel" })));
-    const askButton = h("button", { type: "button", class: "button", id: "sign-out-all", "aria-expanded": "false", text: "Sign out of all devices" });
-    const el = section("sessions", "Sign out", alert,
-        h("div", { class: "actions" },
-            h("button", { type: "button", class: "button button-primary", id: "sign-out", text: "Sign out", onclick: () => signOut() }),
-            askButton),
-        confirmBox);
-
-    askButton.addEventListener("click", () => {
-        confirmBox.hidden = false;
-        askButton.setAttribute("aria-expanded", "true");
-        confirmButton.focus();
-    });
-    confirmBox.querySelector("#sign-out-all-cancel").addEventListener("click", () => {
-        confirmBox.hidden = true;
-        askButton.setAttribute("aria-expanded", "false");
-        askButton.focus();
-    });
-    const confirmButton = confirmBox.querySelector("#sign-out-all-confirm-button");
-    confirmButton.addEventListener("click", async () => {
-        confirmButton.disabled = true;
-        try {
-            await pb.send("/api/user/logout-all", { method: "POST" });
-            clearSession("", "You are signed out on every device.");
-        } catch (err) {
-            confirmButton.disabled = false;
-            handleError(err, { alert });
         }
     });
     return el;
