@@ -14,5 +14,8 @@ func Register(app *pocketbase.PocketBase, cfg config.Config) {
 		NewSessionsCommand(app),
 		NewOIDCCommand(app, cfg),
 		NewCronCommand(app, cfg),
+		NewBackupCommand(app, cfg),
+		NewReplicateCommand(app, cfg),
+		NewReplicaCommand(app, cfg),
 	)
 }

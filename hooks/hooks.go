@@ -12,8 +12,11 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"phaseflow/audit"
+	"phaseflow/backup"
 	"phaseflow/config"
+	"phaseflow/datadir"
 	"phaseflow/jobs"
+	"phaseflow/replica"
 	"phaseflow/sessions"
 	"phaseflow/settings"
 	"phaseflow/users"
@@ -51,10 +54,24 @@ func Register(app core.App, cfg config.Config) {
 			}
 			settings.StartOIDC(ctx, se.App, cfg)
 			jobs.Schedule(se.App, cfg)
+			if cfg.Replica.Enabled() {
+				replica.ReplaceOptimizeJob(se.App) // next to ./app replicate, no blocking checkpoints
+			}
 			return se.Next()
 		},
 	})
 	app.OnMailerSend().BindFunc(settings.UseConsoleMailer(cfg, &settings.ConsoleMailer{Out: os.Stdout}))
+
+	// The data directory: a restore must not swap it under a running server (phaseflow/datadir).
+	// Backups: every archive is encrypted when BACKUP_ENCRYPTION_KEY is set; PocketBase's in-place
+	// restore is refused, ./app backup restore checks the archive first.
+	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
+		Id: "phaseflowDataDirLock", Priority: startupPriority - 1, Func: datadir.HoldWhileServing,
+	})
+	app.OnBackupCreate().Bind(&hook.Handler[*core.BackupEvent]{
+		Func: backup.PrepareArchive(cfg), Priority: backup.CreatePriority,
+	})
+	app.OnBackupRestore().BindFunc(backup.RefuseInPlaceRestore)
 
 	// The users record: defaults, the one validation point, a takeover's feed, and the sessions
 	// of an account whose access changed.
