@@ -178,7 +178,8 @@ const RestoreRequestPattern = "POST /api/backups/{key}/restore"
 // with 400 and the reason, instead of its 204 followed by a restore that RefuseInPlaceRestore
 // stops in the background.
 func RefuseRestoreRequest(e *core.RequestEvent) error {
-	if e.Request.Pattern == RestoreRequestPattern {
+	// Only a superuser learns why; anyone else gets the route's own 401 or 403.
+	if e.Request.Pattern == RestoreRequestPattern && e.HasSuperuserAuth() {
 		return e.BadRequestError(msgInPlaceRestore, nil)
 	}
 	return e.Next()

@@ -16,6 +16,7 @@ import (
 	"phaseflow/config"
 	"phaseflow/datadir"
 	"phaseflow/jobs"
+	"phaseflow/metrics"
 	"phaseflow/replica"
 	"phaseflow/sessions"
 	"phaseflow/settings"
@@ -72,6 +73,16 @@ func Register(app core.App, cfg config.Config) {
 		Func: backup.PrepareArchive(cfg), Priority: backup.CreatePriority,
 	})
 	app.OnBackupRestore().BindFunc(backup.RefuseInPlaceRestore)
+
+	// Metrics (METRICS_ADDR): counted from the audit rows, mails and job runs; served on their own
+	// address while the server runs (the request durations come from a router middleware).
+	if m := metrics.New(app, cfg); m != nil {
+		app.OnServe().BindFunc(m.Serve)
+		app.OnTerminate().BindFunc(m.Stop)
+		app.OnRecordAfterCreateSuccess(audit.Collection).BindFunc(m.CountAuthEvent)
+		app.OnMailerSend().Bind(&hook.Handler[*core.MailerEvent]{Func: m.CountMail, Priority: metrics.MailPriority})
+		jobs.Observe(app, m.CountJob)
+	}
 
 	// The users record: defaults, the one validation point, a takeover's feed, and the sessions
 	// of an account whose access changed.

@@ -8,6 +8,8 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"phaseflow/audit"
+	"phaseflow/backup"
+	"phaseflow/metrics"
 	"phaseflow/sessions"
 	"phaseflow/users"
 )
@@ -16,6 +18,9 @@ import (
 // runs first): activityLogger -1040, panicRecover -1030, loadAuthToken -1020,
 // superuserIPsWhitelist -1015, securityHeaders -1010, rateLimit -1000, bodyLimit -990.
 const (
+	// Outside everything, PocketBase's activity logger included: request durations cover the
+	// whole request, and the route pattern is known (the mux matched before any middleware).
+	metricsPriority = apis.DefaultActivityLoggerMiddlewarePriority - 10
 	// Just inside the activity logger, so the redaction also covers requests refused early (rate
 	// limit, panic, 404 fallback) before the logger records the URL.
 	feedRedactionPriority = apis.DefaultActivityLoggerMiddlewarePriority + 1
@@ -26,10 +31,16 @@ const (
 	noLinkingPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 2
 	// After the token is loaded, before rate limiting, so 429s are audited too.
 	auditPriority = apis.DefaultRateLimitMiddlewarePriority - 1
+	// After the token is loaded: PocketBase's in-place backup restore is refused to a superuser
+	// with the reason (phaseflow/backup).
+	backupRestorePriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 3
 )
 
 // bindMiddlewares binds every global middleware PhaseFlow adds, in priority order.
 func bindMiddlewares(se *core.ServeEvent, lt sessions.Lifetimes) {
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: metrics.MiddlewareId, Priority: metricsPriority, Func: metrics.Middleware,
+	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowFeedRedaction", Priority: feedRedactionPriority, Func: redactFeedToken,
 	})
@@ -38,6 +49,9 @@ func bindMiddlewares(se *core.ServeEvent, lt sessions.Lifetimes) {
 	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowOAuth2NoLinking", Priority: noLinkingPriority, Func: users.IgnoreAuthOnOAuth2,
+	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowBackupRestore", Priority: backupRestorePriority, Func: backup.RefuseRestoreRequest,
 	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: audit.MiddlewareId, Priority: auditPriority, Func: audit.Middleware,
