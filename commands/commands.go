@@ -17,5 +17,6 @@ func Register(app *pocketbase.PocketBase, cfg config.Config) {
 		NewBackupCommand(app, cfg),
 		NewReplicateCommand(app, cfg),
 		NewReplicaCommand(app, cfg),
+		NewDoctorCommand(app, cfg),
 	)
 }
