@@ -9,7 +9,7 @@ SDK_DST     := pb_public/vendor/pocketbase.es.mjs
 FUZZTIME    ?= 10s
 GO_FILES     = $(shell find . -name '*.go' -not -path './node_modules/*')
 # Packages without PocketBase: fast, no SDK or app needed.
-UNIT_PKGS   := ./config ./cycle ./oidc
+UNIT_PKGS   := ./config ./cycle ./oidc ./posture
 
 .PHONY: all build run check fmt-check vet lint test test-unit fuzz bench load clean
 

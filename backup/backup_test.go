@@ -162,12 +162,12 @@ func TestEncryptedBackup(t *testing.T) {
 		{"no key is refused with a clear message", nil, backup.ErrNoIdentity,
 			"the archive is encrypted: set BACKUP_ENCRYPTION_KEY to its age identity (AGE-SECRET-KEY-…) or pass --identity FILE"},
 	}
+	// One destination for every refusal: each must leave it as it was.
+	dst := apptest.NewApp(t, apptest.Config(t))
+	apptest.CreateUser(t, dst, "kept@example.com")
+	before := apptest.UsersSnapshot(t, dst)
 	for _, r := range refusals {
 		t.Run(r.name, func(t *testing.T) {
-			t.Parallel()
-			dst := apptest.NewApp(t, apptest.Config(t))
-			apptest.CreateUser(t, dst, "kept@example.com")
-			before := apptest.UsersSnapshot(t, dst)
 			err := backup.Restore(t.Context(), dst, apptest.Config(t), localArchive(src.App, name), r.ids)
 			if !errors.Is(err, r.want) || err.Error() != r.msg {
 				t.Fatalf("expected %q, got %v", r.msg, err)
@@ -260,12 +260,12 @@ func TestRestoreRefusals(t *testing.T) {
 		{"a name that is neither a file nor a stored backup", "nosuch_backup.zip",
 			"no file nosuch_backup.zip here and no backup of that name in the backups storage"},
 	}
+	// One destination for every refusal: each must leave it as it was.
+	dst := apptest.NewApp(t, apptest.Config(t))
+	apptest.CreateUser(t, dst, "kept@example.com")
+	before := apptest.UsersSnapshot(t, dst)
 	for _, s := range scenarios {
 		t.Run(s.name+" is refused and changes nothing", func(t *testing.T) {
-			t.Parallel()
-			dst := apptest.NewApp(t, apptest.Config(t))
-			apptest.CreateUser(t, dst, "kept@example.com")
-			before := apptest.UsersSnapshot(t, dst)
 			err := backup.Restore(t.Context(), dst, apptest.Config(t), s.archive, nil)
 			if err == nil || !strings.HasPrefix(err.Error(), s.want) {
 				t.Fatalf("expected an error starting %q, got %v", s.want, err)
@@ -278,15 +278,13 @@ func TestRestoreRefusals(t *testing.T) {
 	}
 
 	t.Run("a restore is refused while the server runs and changes nothing", func(t *testing.T) {
-		t.Parallel()
-		running := apptest.Start(t, apptest.Config(t)) // serving holds the data directory
-		apptest.CreateUser(t, running.App, "kept@example.com")
-		before := apptest.UsersSnapshot(t, running.App)
-		err := backup.Restore(t.Context(), running.App, apptest.Config(t), good, nil)
+		// The source server is still serving: it holds its data directory.
+		before := apptest.UsersSnapshot(t, src.App)
+		err := backup.Restore(t.Context(), src.App, apptest.Config(t), good, nil)
 		if !errors.Is(err, datadir.ErrInUse) {
 			t.Fatalf("expected %v, got %v", datadir.ErrInUse, err)
 		}
-		if after := apptest.UsersSnapshot(t, running.App); after != before {
+		if after := apptest.UsersSnapshot(t, src.App); after != before {
 			t.Fatal("expected the refused restore to change nothing")
 		}
 	})
