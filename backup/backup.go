@@ -165,10 +165,13 @@ func protectLocal(app core.App, name string) error {
 // /api/backups/{key}/restore) is off.
 const msgInPlaceRestore = "PhaseFlow restores backups with ./app backup restore NAME while the server is stopped: it checks and decrypts the archive first. The in-place restore is switched off."
 
+// ErrInPlaceRestore is what RefuseInPlaceRestore answers.
+var ErrInPlaceRestore = errors.New("the in-place restore is switched off: restore with ./app backup restore NAME while the server is stopped")
+
 // RefuseInPlaceRestore is the OnBackupRestore handler: PocketBase's in-place restore would swap an
 // unchecked (possibly encrypted) archive under the running server and skip restore.After.
 func RefuseInPlaceRestore(e *core.BackupEvent) error {
-	return errors.New(msgInPlaceRestore)
+	return ErrInPlaceRestore
 }
 
 // RestoreRequestPattern is the route of PocketBase's in-place restore.

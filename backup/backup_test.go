@@ -343,3 +343,29 @@ func TestS3Backups(t *testing.T) {
 		restoreAndSignIn(t, cfg, name, identities(t, testIdentity))
 	})
 }
+
+func TestInPlaceRestoreIsRefused(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	srv := source(t, cfg)
+	name, err := backup.Create(t.Context(), srv.App, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	su := apptest.CreateSuperuser(t, srv.App, "root@example.com")
+	before := apptest.UsersSnapshot(t, srv.App)
+
+	res := srv.Do(t, "POST", "/api/backups/"+name+"/restore", nil, apptest.Auth(apptest.Token(t, srv.App, su)))
+	if res.Status != 400 || res.JSON(t)["message"] != "PhaseFlow restores backups with ./app backup restore NAME while the server is stopped: it checks and decrypts the archive first. The in-place restore is switched off." {
+		t.Fatalf("expected 400 with the reason, got %d: %s", res.Status, res.Body)
+	}
+	if res := srv.Do(t, "POST", "/api/backups/"+name+"/restore", nil, nil); res.Status != 401 {
+		t.Fatalf("expected a guest to get the route's own 401, got %d", res.Status)
+	}
+	if err := srv.App.RestoreBackup(t.Context(), name); !errors.Is(err, backup.ErrInPlaceRestore) {
+		t.Fatalf("expected %v from a restore in code, got %v", backup.ErrInPlaceRestore, err)
+	}
+	if after := apptest.UsersSnapshot(t, srv.App); after != before {
+		t.Fatal("expected nothing changed")
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/benbjohnson/litestream"
@@ -62,10 +63,29 @@ func Client(cfg config.Config) (litestream.ReplicaClient, error) {
 	}
 }
 
+// checkOutside refuses a directory replica inside the data directory: backups would copy it and
+// a restore would move it aside with the data it should restore.
+func checkOutside(app core.App, cfg config.Config) error {
+	if cfg.Replica.Kind != config.ReplicaFile {
+		return nil
+	}
+	dataDir, err := filepath.Abs(app.DataDir())
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(dataDir, cfg.Replica.Path); err == nil && !strings.HasPrefix(rel, "..") {
+		return fmt.Errorf("REPLICA_URL %s is inside the data directory %s; put the replica elsewhere", cfg.Replica.URL, dataDir)
+	}
+	return nil
+}
+
 // Run replicates app's data.db to cfg's replica until ctx ends, then ships what is left and
 // returns. It holds the data directory's shared lock, so no restore replaces the database under
 // it. ready, if not nil, is called once replication runs.
 func Run(ctx context.Context, app core.App, cfg config.Config, logger *slog.Logger, ready func()) error {
+	if err := checkOutside(app, cfg); err != nil {
+		return err
+	}
 	lock, err := datadir.Shared(app.DataDir())
 	if err != nil {
 		return err
@@ -115,6 +135,9 @@ func Run(ctx context.Context, app core.App, cfg config.Config, logger *slog.Logg
 func Restore(ctx context.Context, app core.App, cfg config.Config, at time.Time, logger *slog.Logger) error {
 	client, err := Client(cfg)
 	if err != nil {
+		return err
+	}
+	if err := checkOutside(app, cfg); err != nil {
 		return err
 	}
 	st, err := restore.Begin(app)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,6 +93,18 @@ func TestReplicateAndRestore(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("a directory replica inside the data directory is refused", func(t *testing.T) {
+		t.Parallel()
+		cfg := apptest.Config(t)
+		srv := apptest.Start(t, cfg)
+		inside := filepath.Join(srv.App.DataDir(), "replica")
+		cfg.Replica = config.Replica{URL: "file://" + inside, Kind: config.ReplicaFile, Path: inside}
+		err := replica.Run(t.Context(), srv.App, cfg, quiet, nil)
+		if err == nil || !strings.HasSuffix(err.Error(), "; put the replica elsewhere") {
+			t.Fatalf("expected the replica refused, got %v", err)
+		}
+	})
 
 	t.Run("restoring from an empty replica is refused and changes nothing", func(t *testing.T) {
 		t.Parallel()
