@@ -1,6 +1,6 @@
-// Package hooks binds PhaseFlow's rooms (users, sessions, audit, jobs, settings) to PocketBase's
-// events. Reading Register shows every event PhaseFlow listens to and, where several handlers
-// share an event, the order they run in.
+// Package hooks binds PhaseFlow's rooms (users, sessions, audit, jobs, settings, backup, metrics)
+// to PocketBase's events. Reading Register shows every event PhaseFlow listens to and, where
+// several handlers share an event, the order they run in.
 package hooks
 
 import (
