@@ -12,7 +12,7 @@ GENERATED   := $(SDK_DST) $(BLOCKLIST)
 FUZZTIME    ?= 10s
 GO_FILES     = $(shell find . -name '*.go' -not -path './node_modules/*')
 # Packages without PocketBase: fast, no SDK or app needed.
-UNIT_PKGS   := ./config ./cycle ./oidc ./passwords
+UNIT_PKGS   := ./config ./cycle ./oidc ./passwords ./posture
 
 .PHONY: all build run check fmt-check vet lint test test-unit fuzz bench load clean
 

@@ -15,5 +15,9 @@ func Register(app *pocketbase.PocketBase, cfg config.Config) {
 		NewOIDCCommand(app, cfg),
 		NewCronCommand(app, cfg),
 		NewHealthcheckCommand(cfg), // listed in --help; main runs it without PocketBase
+		NewBackupCommand(app, cfg),
+		NewReplicateCommand(app, cfg),
+		NewReplicaCommand(app, cfg),
+		NewDoctorCommand(app, cfg),
 	)
 }

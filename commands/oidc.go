@@ -24,7 +24,7 @@ func NewOIDCCommand(app core.App, cfg config.Config) *cobra.Command {
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:          "check",
-		Short:        "Run discovery against POCKETBASE_OIDC_ISSUER_URL and print what was found",
+		Short:        "Run discovery against POCKETBASE_OIDC_ISSUER_URL, check the client id and secret, print what was found",
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -49,6 +49,10 @@ func NewOIDCCommand(app core.App, cfg config.Config) *cobra.Command {
 			fmt.Fprintf(out, "client id:        %s\n", cfg.OIDC.ClientID)
 			fmt.Fprintf(out, "button label:     %s\n", cfg.OIDC.DisplayName)
 			fmt.Fprintf(out, "redirect URL:     %s   (register exactly this at the provider)\n", cfg.OAuth2RedirectURL())
+			if err := oidc.CheckClient(ctx, nil, md, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret, cfg.OAuth2RedirectURL()); err != nil {
+				return fmt.Errorf("client check failed: %w", err)
+			}
+			fmt.Fprintf(out, "client secret:    accepted (the token endpoint refused only a made-up code)\n")
 			return nil
 		},
 	})

@@ -92,6 +92,11 @@ type Config struct {
 	AccountLockFailures int
 	AuditRetentionDays  int
 	TrustedProxyHeaders []string
+
+	// Operations (config/operations.go): backups, continuous replication, metrics.
+	Backup  Backup
+	Replica Replica
+	Metrics Metrics
 }
 
 // Lookup reads one variable, reporting whether it is set (os.LookupEnv has this signature).
@@ -177,6 +182,9 @@ func FromEnv(lookup Lookup) (Config, error) {
 	}
 	// SMTP_TLS defaults to implicit TLS on port 465 and STARTTLS elsewhere.
 	c.SMTP.TLS = r.boolean("SMTP_TLS", c.SMTP.Port == 465)
+	c.Backup = r.backup()
+	c.Replica = r.replica(c.Backup.S3)
+	c.Metrics = r.metrics()
 
 	r.checkAdmin(c)
 	r.checkOIDC(c.OIDC)

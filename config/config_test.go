@@ -34,6 +34,9 @@ const (
 	validEncryptionKey = "0123456789abcdef0123456789abcdef"                                 // openssl rand -hex 16
 )
 
+// validBackupKey is an age X25519 identity made for these tests (age-keygen's format).
+const validBackupKey = "AGE-SECRET-KEY-1H6RKE25AUUTPY2Y4JCHK498VNWZR8KDNDMDLS7TRQ5V3W5RYXMGQYSPLEA"
+
 // lookupFrom is a Lookup over a fixed map, standing in for os.LookupEnv.
 func lookupFrom(vars map[string]string) Lookup {
 	return func(name string) (string, bool) {
@@ -69,6 +72,18 @@ func fullEnv() map[string]string {
 		"ACCOUNT_LOCK_FAILURES":         "20",
 		"AUTH_EVENTS_RETENTION_DAYS":    "180",
 		"TRUSTED_PROXY_HEADERS":         " X-Forwarded-For ,X-Real-IP ",
+		"BACKUP_CRON":                   "17 2 * * *",
+		"BACKUP_KEEP":                   "14",
+		"BACKUP_S3_ENDPOINT":            "https://s3.example.com",
+		"BACKUP_S3_BUCKET":              "phaseflow-backups",
+		"BACKUP_S3_REGION":              "eu-central-1",
+		"BACKUP_S3_ACCESS_KEY":          "backup-access-key",
+		"BACKUP_S3_SECRET":              "backup-s3-secret-value",
+		"BACKUP_S3_FORCE_PATH_STYLE":    "true",
+		"BACKUP_ENCRYPTION_KEY":         validBackupKey,
+		"REPLICA_URL":                   "s3://phaseflow-replica/prod/data",
+		"METRICS_ADDR":                  "0.0.0.0:9091",
+		"METRICS_ALLOW_REMOTE":          "true",
 	}
 }
 
@@ -136,6 +151,10 @@ func TestFromEnvEmptyEnvironmentYieldsDefaults(t *testing.T) {
 		{"AccountLockFailures", c.AccountLockFailures, 10},
 		{"AuditRetentionDays", c.AuditRetentionDays, 90},
 		{"TrustedProxyHeaders", c.TrustedProxyHeaders, []string(nil)},
+		{"Backup", c.Backup, Backup{Keep: 7}},
+		{"Backup.S3.Enabled", c.Backup.S3.Enabled(), false},
+		{"Replica.Enabled", c.Replica.Enabled(), false},
+		{"Metrics.Enabled", c.Metrics.Enabled(), false},
 		{"IsLocal", c.IsLocal(), true},
 		{"OAuth2RedirectURL", c.OAuth2RedirectURL(), "http://127.0.0.1:8090/auth/callback"},
 	}
@@ -204,6 +223,17 @@ func TestFromEnvFullEnvironment(t *testing.T) {
 		AccountLockFailures:  20,
 		AuditRetentionDays:   180,
 		TrustedProxyHeaders:  []string{"X-Forwarded-For", "X-Real-IP"},
+		Backup: Backup{
+			Cron: "17 2 * * *",
+			Keep: 14,
+			S3: S3{
+				Endpoint: "https://s3.example.com", Bucket: "phaseflow-backups", Region: "eu-central-1",
+				AccessKey: "backup-access-key", Secret: "backup-s3-secret-value", ForcePathStyle: true,
+			},
+			EncryptionKey: validBackupKey,
+		},
+		Replica: Replica{URL: "s3://phaseflow-replica/prod/data", Kind: ReplicaS3, Bucket: "phaseflow-replica", Path: "prod/data"},
+		Metrics: Metrics{Addr: "0.0.0.0:9091", AllowRemote: true},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("expected %#v, got %#v", want, got)

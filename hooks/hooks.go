@@ -1,6 +1,6 @@
-// Package hooks binds PhaseFlow's rooms (users, sessions, audit, throttle, mail, jobs, settings) to
-// PocketBase's events. Reading Register shows every event PhaseFlow listens to and, where several
-// handlers share an event, the order they run in.
+// Package hooks binds PhaseFlow's rooms (users, sessions, audit, throttle, mail, jobs, settings,
+// backup, metrics) to PocketBase's events. Reading Register shows every event PhaseFlow listens
+// to and, where several handlers share an event, the order they run in.
 package hooks
 
 import (
@@ -12,10 +12,14 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"phaseflow/audit"
+	"phaseflow/backup"
 	"phaseflow/config"
+	"phaseflow/datadir"
 	"phaseflow/jobs"
 	"phaseflow/mail"
+	"phaseflow/metrics"
 	"phaseflow/passwords"
+	"phaseflow/replica"
 	"phaseflow/sessions"
 	"phaseflow/settings"
 	"phaseflow/throttle"
@@ -56,10 +60,34 @@ func Register(app core.App, cfg config.Config) {
 			}
 			settings.StartOIDC(ctx, se.App, cfg)
 			jobs.Schedule(se.App, cfg)
+			if cfg.Replica.Enabled() {
+				replica.ReplaceOptimizeJob(se.App) // next to ./app replicate, no blocking checkpoints
+			}
 			return se.Next()
 		},
 	})
 	app.OnMailerSend().BindFunc(settings.UseConsoleMailer(cfg, &settings.ConsoleMailer{Out: os.Stdout}))
+
+	// The data directory: a restore must not swap it under a running server (phaseflow/datadir).
+	// Backups: every archive is encrypted when BACKUP_ENCRYPTION_KEY is set; PocketBase's in-place
+	// restore is refused, ./app backup restore checks the archive first.
+	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
+		Id: "phaseflowDataDirLock", Priority: startupPriority - 1, Func: datadir.HoldWhileServing,
+	})
+	app.OnBackupCreate().Bind(&hook.Handler[*core.BackupEvent]{
+		Func: backup.PrepareArchive(cfg), Priority: backup.CreatePriority,
+	})
+	app.OnBackupRestore().BindFunc(backup.RefuseInPlaceRestore)
+
+	// Metrics (METRICS_ADDR): counted from the audit rows, mails and job runs; served on their own
+	// address while the server runs (the request durations come from a router middleware).
+	if m := metrics.New(app, cfg); m != nil {
+		app.OnServe().BindFunc(m.Serve)
+		app.OnTerminate().BindFunc(m.Stop)
+		app.OnRecordAfterCreateSuccess(audit.Collection).BindFunc(m.CountAuthEvent)
+		app.OnMailerSend().Bind(&hook.Handler[*core.MailerEvent]{Func: m.CountMail, Priority: metrics.MailPriority})
+		jobs.Observe(app, m.CountJob)
+	}
 
 	// The users collection's account mails carry PhaseFlow's own plain part (settings.Apply sets
 	// their subject and HTML).

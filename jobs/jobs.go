@@ -56,12 +56,25 @@ func Run(app core.App, cfg config.Config, name string, now time.Time) (Result, e
 		return res, ErrUnknown
 	}
 	res.DurationMs = time.Since(start).Milliseconds()
+	if o, ok := app.Store().Get(observerKey).(Observer); ok {
+		o(res, err)
+	}
 	if err != nil {
 		app.Logger().Error("Scheduled job failed", "job", name, "processed", res.Processed, "sent", res.Sent, "error", err.Error())
 		return res, err
 	}
 	app.Logger().Info("Scheduled job ran", "job", name, "processed", res.Processed, "sent", res.Sent, "durationMs", res.DurationMs)
 	return res, nil
+}
+
+// Observer is told about every run of a known job (its result, and its error or nil).
+type Observer func(res Result, err error)
+
+const observerKey = "phaseflow.jobs.observer"
+
+// Observe makes Run report every run on app to o (the metrics use it); one observer per app.
+func Observe(app core.App, o Observer) {
+	app.Store().Set(observerKey, o)
 }
 
 // Schedule adds every job to the app's cron (which PocketBase starts on serve).

@@ -52,6 +52,7 @@ type Metadata struct {
 	UserinfoEndpoint                 string   `json:"userinfo_endpoint"`
 	JWKSURI                          string   `json:"jwks_uri"`
 	EndSessionEndpoint               string   `json:"end_session_endpoint"`
+	TokenEndpointAuthMethods         []string `json:"token_endpoint_auth_methods_supported"`
 	ScopesSupported                  []string `json:"scopes_supported"`
 	CodeChallengeMethodsSupported    []string `json:"code_challenge_methods_supported"`
 	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"`

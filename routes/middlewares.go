@@ -8,7 +8,9 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"phaseflow/audit"
+	"phaseflow/backup"
 	"phaseflow/config"
+	"phaseflow/metrics"
 	"phaseflow/sessions"
 	"phaseflow/throttle"
 	"phaseflow/users"
@@ -19,6 +21,9 @@ import (
 // loadAuthToken -1020, superuserIPsWhitelist -1015, securityHeaders -1010, rateLimit -1000,
 // bodyLimit -990.
 const (
+	// Outside everything, PocketBase's activity logger included: request durations cover the
+	// whole request, and the route pattern is known (the mux matched before any middleware).
+	metricsPriority = apis.DefaultActivityLoggerMiddlewarePriority - 10
 	// Before PocketBase's CORS middleware, which would allow every origin.
 	corsPriority = apis.DefaultCorsMiddlewarePriority - 1
 	// Just inside the activity logger, so the redaction also covers requests refused early (rate
@@ -34,6 +39,9 @@ const (
 	noLinkingPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 2
 	// Then a sign-up through the record API is refused with a sentence (superusers may create).
 	recordSignUpPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 3
+	// After the token is loaded: PocketBase's in-place backup restore is refused to a superuser
+	// with the reason (phaseflow/backup).
+	backupRestorePriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 4
 	// After the token is loaded, before rate limiting, so 429s are audited too.
 	auditPriority = apis.DefaultRateLimitMiddlewarePriority - 1
 	// With PocketBase's security headers: every answer, refusals included.
@@ -46,6 +54,9 @@ const (
 
 // bindMiddlewares binds every global middleware PhaseFlow adds, in priority order.
 func bindMiddlewares(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetimes) {
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: metrics.MiddlewareId, Priority: metricsPriority, Func: metrics.Middleware,
+	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowCORS", Priority: corsPriority, Func: corsForAppURL(cfg),
 	})
@@ -63,6 +74,9 @@ func bindMiddlewares(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetim
 	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowRecordSignUp", Priority: recordSignUpPriority, Func: refuseRecordSignUp(cfg),
+	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowBackupRestore", Priority: backupRestorePriority, Func: backup.RefuseRestoreRequest,
 	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowSecurityHeaders", Priority: headersPriority, Func: securityHeaders,

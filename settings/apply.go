@@ -55,6 +55,7 @@ func Apply(app core.App, cfg config.Config) error {
 	s.RateLimits.Rules = upsertRule(s.RateLimits.Rules, core.RateLimitRule{
 		Label: RateLimitRequestOTPLabel, MaxRequests: cfg.AuthRateLimit, Duration: rateLimitWindowSeconds,
 	})
+	ApplyBackups(s, cfg)
 	if err := app.Save(s); err != nil {
 		return fmt.Errorf("failed to save settings: %w", err)
 	}

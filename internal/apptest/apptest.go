@@ -76,6 +76,13 @@ func Start(t testing.TB, cfg config.Config, setup ...func(*tests.TestApp)) *Serv
 	for _, f := range setup {
 		f(app)
 	}
+	return Serve(t, app, cfg)
+}
+
+// Serve builds the router of an app made by NewApp (for example one a test restored data into)
+// and serves it as Start does.
+func Serve(t testing.TB, app *tests.TestApp, cfg config.Config) *Server {
+	t.Helper()
 	r, err := apis.NewRouter(app)
 	if err != nil {
 		t.Fatalf("failed to create the router: %v", err)
