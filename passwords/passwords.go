@@ -58,7 +58,7 @@ type Rule struct {
 
 // Describe says the rule in one sentence, for the page that asks for a password.
 func (r Rule) Describe() string {
-	return "Use at least " + strconv.Itoa(r.MinLength) + " characters (at most 71 bytes: about 70 plain letters, fewer with accents or emoji). Any characters work, spaces included; a few unrelated words are easy to remember. Common passwords are refused."
+	return "Use at least " + strconv.Itoa(r.MinLength) + " characters, up to about 70. Any characters work, spaces included; a few unrelated words are easy to remember. Common passwords are refused."
 }
 
 // Normalize returns p in Unicode normal form NFKC, so the same password typed on two keyboards
