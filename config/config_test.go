@@ -243,14 +243,69 @@ func TestFromEnvFullEnvironment(t *testing.T) {
 	}
 }
 
+// valueScenario is an environment and the value of Config it must yield.
+type valueScenario struct {
+	name  string
+	env   map[string]string
+	check func(Config) (got, want any)
+}
+
+// runValueScenarios checks that each scenario's environment is valid and yields its value.
+func runValueScenarios(t *testing.T, scenarios []valueScenario) {
+	t.Helper()
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := FromEnv(lookupFrom(s.env))
+			if err != nil {
+				t.Fatalf("expected no error, got %v", err)
+			}
+			got, want := s.check(c)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("expected %#v, got %#v", want, got)
+			}
+		})
+	}
+}
+
+// problemScenario is an environment and the one problem FromEnv must report for it.
+type problemScenario struct {
+	name string
+	env  map[string]string
+	want Problem
+}
+
+// runProblemScenarios checks that each scenario's environment yields exactly its problem, as the
+// error's text too, no Config, and no secret in the error.
+func runProblemScenarios(t *testing.T, scenarios []problemScenario, secrets ...string) {
+	t.Helper()
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := FromEnv(lookupFrom(s.env))
+			ps := problemsOf(t, err)
+			if len(ps) != 1 || ps[0] != s.want {
+				t.Fatalf("expected %v, got %v", Problems{s.want}, ps)
+			}
+			if got, want := err.Error(), s.want.Variable+": "+s.want.Expected; got != want {
+				t.Fatalf("expected %q, got %q", want, got)
+			}
+			if !reflect.DeepEqual(c, Config{}) {
+				t.Fatalf("expected %#v, got %#v", Config{}, c)
+			}
+			for _, secret := range secrets {
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("expected no secret in the error, got %q", err.Error())
+				}
+			}
+		})
+	}
+}
+
 func TestFromEnvParsesValues(t *testing.T) {
 	t.Parallel()
 
-	scenarios := []struct {
-		name  string
-		env   map[string]string
-		check func(Config) (got, want any)
-	}{
+	scenarios := []valueScenario{
 		{
 			"SMTP_TLS defaults to true on port 465",
 			map[string]string{"SMTP_PORT": "465"},
@@ -392,19 +447,7 @@ func TestFromEnvParsesValues(t *testing.T) {
 		},
 	}
 
-	for _, s := range scenarios {
-		t.Run(s.name, func(t *testing.T) {
-			t.Parallel()
-			c, err := FromEnv(lookupFrom(s.env))
-			if err != nil {
-				t.Fatalf("expected no error, got %v", err)
-			}
-			got, want := s.check(c)
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("expected %#v, got %#v", want, got)
-			}
-		})
-	}
+	runValueScenarios(t, scenarios)
 }
 
 func TestFromEnvReportsEachInvalidVariable(t *testing.T) {
@@ -423,11 +466,7 @@ func TestFromEnvReportsEachInvalidVariable(t *testing.T) {
 	}
 	rangeMsg := func(min, max string) string { return "must be a whole number from " + min + " to " + max }
 
-	scenarios := []struct {
-		name string
-		env  map[string]string
-		want Problem
-	}{
+	scenarios := []problemScenario{
 		// APP_URL.
 		{"APP_URL with a path", map[string]string{"APP_URL": "https://phaseflow.example.com/app"}, Problem{"APP_URL", msgAppURL}},
 		{"APP_URL with a query", map[string]string{"APP_URL": "https://phaseflow.example.com/?a=1"}, Problem{"APP_URL", msgAppURL}},
@@ -506,22 +545,7 @@ func TestFromEnvReportsEachInvalidVariable(t *testing.T) {
 		{"TRUSTED_PROXY_HEADERS with a colon", map[string]string{"TRUSTED_PROXY_HEADERS": "X-Forwarded-For:"}, Problem{"TRUSTED_PROXY_HEADERS", msgHeaders}},
 	}
 
-	for _, s := range scenarios {
-		t.Run(s.name, func(t *testing.T) {
-			t.Parallel()
-			c, err := FromEnv(lookupFrom(s.env))
-			ps := problemsOf(t, err)
-			if len(ps) != 1 || ps[0] != s.want {
-				t.Fatalf("expected %v, got %v", Problems{s.want}, ps)
-			}
-			if got, want := err.Error(), s.want.Variable+": "+s.want.Expected; got != want {
-				t.Fatalf("expected %q, got %q", want, got)
-			}
-			if !reflect.DeepEqual(c, Config{}) {
-				t.Fatalf("expected %#v, got %#v", Config{}, c)
-			}
-		})
-	}
+	runProblemScenarios(t, scenarios)
 }
 
 func TestFromEnvReportsAllProblemsTogether(t *testing.T) {

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"reflect"
-	"strings"
 	"testing"
 	"time"
 )
@@ -34,11 +32,7 @@ func s3Env(overrides map[string]string) map[string]string {
 func TestFromEnvOperationsValues(t *testing.T) {
 	t.Parallel()
 
-	scenarios := []struct {
-		name  string
-		env   map[string]string
-		check func(Config) (got, want any)
-	}{
+	scenarios := []valueScenario{
 		{"BACKUP_CRON macro", map[string]string{"BACKUP_CRON": "@daily"}, func(c Config) (any, any) { return c.Backup.Cron, "@daily" }},
 		{"BACKUP_CRON with lists, ranges and steps", map[string]string{"BACKUP_CRON": "0,30 */6 1-28/3 * 1-5"},
 			func(c Config) (any, any) { return c.Backup.Cron, "0,30 */6 1-28/3 * 1-5" }},
@@ -68,29 +62,13 @@ func TestFromEnvOperationsValues(t *testing.T) {
 		{"METRICS_ADDR on all interfaces with the opt-in", map[string]string{"METRICS_ADDR": ":9091", "METRICS_ALLOW_REMOTE": "true"},
 			func(c Config) (any, any) { return c.Metrics, Metrics{Addr: ":9091", AllowRemote: true} }},
 	}
-	for _, s := range scenarios {
-		t.Run(s.name, func(t *testing.T) {
-			t.Parallel()
-			c, err := FromEnv(lookupFrom(s.env))
-			if err != nil {
-				t.Fatalf("expected no error, got %v", err)
-			}
-			got, want := s.check(c)
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("expected %#v, got %#v", want, got)
-			}
-		})
-	}
+	runValueScenarios(t, scenarios)
 }
 
 func TestFromEnvOperationsProblems(t *testing.T) {
 	t.Parallel()
 
-	scenarios := []struct {
-		name string
-		env  map[string]string
-		want Problem
-	}{
+	scenarios := []problemScenario{
 		{"BACKUP_CRON with 6 fields", map[string]string{"BACKUP_CRON": "0 0 0 * * *"}, Problem{"BACKUP_CRON", msgBackupCron}},
 		{"BACKUP_CRON with an unknown macro", map[string]string{"BACKUP_CRON": "@reboot"}, Problem{"BACKUP_CRON", msgBackupCron}},
 		{"BACKUP_CRON hour 24", map[string]string{"BACKUP_CRON": "0 24 * * *"}, Problem{"BACKUP_CRON", msgBackupCron}},
@@ -121,21 +99,7 @@ func TestFromEnvOperationsProblems(t *testing.T) {
 		{"METRICS_ADDR on a host name", map[string]string{"METRICS_ADDR": "metrics.example.com:9091"}, Problem{"METRICS_ADDR", msgMetricsLoop}},
 		{"METRICS_ALLOW_REMOTE not a bool", map[string]string{"METRICS_ALLOW_REMOTE": "sure"}, Problem{"METRICS_ALLOW_REMOTE", msgBool}},
 	}
-	for _, s := range scenarios {
-		t.Run(s.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := FromEnv(lookupFrom(s.env))
-			ps := problemsOf(t, err)
-			if len(ps) != 1 || ps[0] != s.want {
-				t.Fatalf("expected exactly %v, got %v", s.want, ps)
-			}
-			for _, secret := range []string{"leaky-s3-secret-4711", validBackupKey[:40]} {
-				if strings.Contains(err.Error(), secret) {
-					t.Fatalf("expected no secret in the error, got %q", err.Error())
-				}
-			}
-		})
-	}
+	runProblemScenarios(t, scenarios, "leaky-s3-secret-4711", validBackupKey[:40])
 }
 
 func TestParseCronDueAndPrevious(t *testing.T) {

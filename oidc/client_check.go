@@ -33,18 +33,9 @@ func CheckClient(ctx context.Context, client *http.Client, md *Metadata, clientI
 	if err := checkEndpoint(md.TokenEndpoint); err != nil {
 		return fmt.Errorf("invalid token endpoint: %w", err)
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
-	var c http.Client
-	if client != nil {
-		c = *client
-	} else {
-		c.Timeout = DefaultTimeout
-	}
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	c := noRedirects(client)
 
 	form := url.Values{
 		"grant_type":    {"authorization_code"},

@@ -75,22 +75,9 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (*Metadat
 		return nil, fmt.Errorf("%w: %w", ErrInvalidIssuer, err)
 	}
 
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
-
-	// A copy, so the caller's client keeps its own redirect policy.
-	var c http.Client
-	if client != nil {
-		c = *client
-	} else {
-		c.Timeout = DefaultTimeout
-	}
-	c.CheckRedirect = func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	c := noRedirects(client)
 
 	docURL := DiscoveryURL(issuer)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, docURL, nil)
@@ -210,4 +197,25 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// withDefaultTimeout bounds ctx by DefaultTimeout unless it has a deadline already.
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, DefaultTimeout)
+}
+
+// noRedirects returns a copy of client (a nil one: a private client with DefaultTimeout) that
+// follows no redirect, so the caller's client keeps its own policy.
+func noRedirects(client *http.Client) http.Client {
+	var c http.Client
+	if client != nil {
+		c = *client
+	} else {
+		c.Timeout = DefaultTimeout
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
 }

@@ -56,6 +56,19 @@ function tokenRefused(err) {
     return Boolean(err?.response?.data?.token) || err?.status === 404;
 }
 
+// openLink starts a token page: its card, and the token of its link with the token's claims, or
+// null (the page then says so) when the link has no token or lacks the claim `needs`.
+function openLink(view, id, title, needs, incomplete) {
+    const ctx = card(view, id, title);
+    const token = takeToken();
+    const claims = tokenClaims(token);
+    if (!token || !claims[needs]) {
+        expiredLink(ctx, incomplete.sentence, incomplete.href, incomplete.label);
+        return null;
+    }
+    return { ctx, token, claims };
+}
+
 async function passwordRule() {
     try {
         return await pb.send("/api/app-config", {});
@@ -94,13 +107,12 @@ export async function pageForgotPassword(view) {
 
 /** pageResetPassword sets a new password with a mailed reset link; every session of the account ends. */
 export async function pageResetPassword(view) {
-    const ctx = card(view, "reset-title", "Choose a new password");
-    const token = takeToken();
-    const claims = tokenClaims(token);
-    if (!token || !claims.email) {
-        expiredLink(ctx, "This link is incomplete. Open it again from the mail, or ask for a new one.", "/forgot-password", "Ask for a new link");
+    const link = openLink(view, "reset-title", "Choose a new password", "email",
+        { sentence: "This link is incomplete. Open it again from the mail, or ask for a new one.", href: "/forgot-password", label: "Ask for a new link" });
+    if (!link) {
         return;
     }
+    const { ctx, token, claims } = link;
     const appConfig = await passwordRule();
     const password = field({
         label: "New password", name: "password", type: "password", autocomplete: "new-password", required: true,
@@ -142,13 +154,12 @@ export async function pageResetPassword(view) {
 
 /** pageVerifyEmail confirms an address with a mailed verification link, after one click. */
 export async function pageVerifyEmail(view) {
-    const ctx = card(view, "verify-title", "Confirm your email address");
-    const token = takeToken();
-    const claims = tokenClaims(token);
-    if (!token || !claims.email) {
-        expiredLink(ctx, "This link is incomplete. Open it again from the mail, or send a new one from Settings.", "/settings", "Go to Settings");
+    const link = openLink(view, "verify-title", "Confirm your email address", "email",
+        { sentence: "This link is incomplete. Open it again from the mail, or send a new one from Settings.", href: "/settings", label: "Go to Settings" });
+    if (!link) {
         return;
     }
+    const { ctx, token, claims } = link;
     // A click, not an automatic confirmation: mail scanners open links too.
     const form = h("form", { class: "stack", id: "verify-form", novalidate: true },
         h("p", { text: `Confirm that ${claims.email} is your address.` }),
@@ -193,13 +204,12 @@ export async function pageVerifyEmail(view) {
 
 /** pageConfirmEmailChange moves the account to the new address of a mailed link, with its password. */
 export async function pageConfirmEmailChange(view) {
-    const ctx = card(view, "email-change-title", "Confirm your new email address");
-    const token = takeToken();
-    const claims = tokenClaims(token);
-    if (!token || !claims.newEmail) {
-        expiredLink(ctx, "This link is incomplete. Open it again from the mail, or start again in Settings.", "/settings", "Go to Settings");
+    const link = openLink(view, "email-change-title", "Confirm your new email address", "newEmail",
+        { sentence: "This link is incomplete. Open it again from the mail, or start again in Settings.", href: "/settings", label: "Go to Settings" });
+    if (!link) {
         return;
     }
+    const { ctx, token, claims } = link;
     const password = field({
         label: "Your PhaseFlow password", name: "password", type: "password", autocomplete: "current-password", required: true,
         hint: "No password yet? Sign in with an email code and choose one in Settings first.",
