@@ -452,6 +452,7 @@ const methodNames = {
     logout_others: "Signed out of other devices",
     mfa_setting: "Second step changed",
     calendar_token: "Calendar link changed",
+    user_create: "Account created by the operator",
 };
 
 const outcomeNames = {
