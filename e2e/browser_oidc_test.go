@@ -93,6 +93,9 @@ func (p *provider) env() []string {
 	}
 }
 
+// cancelledNotice is what /login says after a sign-in was cancelled at the provider.
+const cancelledNotice = "Sign-in was cancelled. You can try again, or use another way to sign in."
+
 // TestBrowserOIDC drives the redirect flow through the shared provider. Its scenarios share the
 // provider's user queue and interceptor, so they run in order, and no other test uses them.
 func TestBrowserOIDC(t *testing.T) {
@@ -197,7 +200,7 @@ func TestBrowserOIDC(t *testing.T) {
 		}
 	})
 
-	t.Run("a sign-in cancelled at the provider says so", func(t *testing.T) {
+	t.Run("a sign-in cancelled at the provider returns to /login, which says so", func(t *testing.T) {
 		idp.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
 			back, _ := url.Parse(r.URL.Query().Get("redirect_uri"))
 			back.RawQuery = url.Values{"error": {"access_denied"}, "state": {r.URL.Query().Get("state")}}.Encode()
@@ -206,11 +209,15 @@ func TestBrowserOIDC(t *testing.T) {
 		})
 		defer idp.setIntercept(nil)
 		tab := newTab(t)
-		tab.navigate(closed.URL + "/login")
+		tab.navigate(closed.URL + "/login?next=/settings")
 		tab.click("#oidc-signin")
-		tab.waitFor("the message", `document.querySelector("[role=alert]")?.textContent.includes("cancelled")`)
+		tab.waitLocation("/login?next=/settings")
+		tab.waitFor("the message", `document.querySelector("[role=status]")?.textContent === `+jsString(cancelledNotice))
 		if tab.storedToken() != "" {
 			t.Fatal("a cancelled sign-in left a session")
+		}
+		if got := mustEval[string](tab, `document.querySelector("[role=alert]").textContent`); got != "" {
+			t.Fatalf("expected no error besides the notice, got %q", got)
 		}
 	})
 

@@ -88,14 +88,21 @@ func updateName(app core.App, r *core.Record, name string) {
 
 // CheckSignIn is the policy every sign-in of a users account passes after its credentials were
 // accepted, an OnRecordAuthRequest handler: an account that asked for a second factor is never
-// let in with one factor while mail (the second factor) is unavailable, an account that is not
+// let in with one factor while mail (the second factor) is unavailable (a password, an email
+// code, or an OAuth2 provider other than the exempt OIDC one), an account that is not
 // approved is refused (waiting for approval, or suspended by a superuser who unticked approved;
 // a superuser may still impersonate it, to help its owner), and the identity provider's own
 // tokens are removed from the response.
 func CheckSignIn(e *core.RecordAuthRequestEvent) error {
-	if (e.AuthMethod == core.MFAMethodPassword || e.AuthMethod == core.MFAMethodOTP) &&
-		e.Record.GetBool(FieldMFA) && !e.Collection.MFA.Enabled {
-		return e.ForbiddenError(MsgNeedsSecondStep, nil)
+	if e.Record.GetBool(FieldMFA) && !e.Collection.MFA.Enabled {
+		switch {
+		case e.AuthMethod == core.MFAMethodPassword || e.AuthMethod == core.MFAMethodOTP:
+			return e.ForbiddenError(MsgNeedsSecondStep, nil)
+		case e.AuthMethod == core.MFAMethodOAuth2 && oauth2Provider(e) != OIDCProvider:
+			// As DefaultMFARule: only the OIDC provider (Pocket-ID, a passkey) is a sign-in on
+			// its own; GitHub, Google … are one factor like a password.
+			return e.ForbiddenError(needsSecondStepMessage(e.Collection), nil)
+		}
 	}
 	if !e.Record.GetBool(FieldApproved) && !e.HasSuperuserAuth() {
 		return e.ForbiddenError(MsgAwaitingApproval, nil)
@@ -108,6 +115,27 @@ func CheckSignIn(e *core.RecordAuthRequestEvent) error {
 		e.Meta = meta
 	}
 	return e.Next()
+}
+
+// oauth2Provider is the provider name of an OAuth2 sign-in ("" for other methods). PocketBase
+// checked it against the collection's providers before the sign-in got here.
+func oauth2Provider(e *core.RecordAuthRequestEvent) string {
+	info, err := e.RequestInfo()
+	if err != nil {
+		return ""
+	}
+	name, _ := info.Body["provider"].(string)
+	return name
+}
+
+// needsSecondStepMessage refuses an OAuth2 sign-in that is not exempt from the second factor
+// while mail, the second factor, is unavailable, and names the provider that is exempt.
+func needsSecondStepMessage(col *core.Collection) string {
+	msg := "This account needs a second factor, which this server cannot send right now, so this sign-in method alone is not enough."
+	if pc, ok := col.OAuth2.GetProviderConfig(OIDCProvider); ok && pc.DisplayName != "" {
+		return msg + " Sign in with " + pc.DisplayName + " instead."
+	}
+	return msg + " Ask the operator of this PhaseFlow."
 }
 
 // IgnoreAuthOnOAuth2 drops the caller's token on the OAuth2 sign-in endpoint, a router

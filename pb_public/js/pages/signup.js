@@ -5,6 +5,7 @@
 // password (without one, sign in with an email code).
 import { handleError, isSignedIn, pb } from "../pb.js";
 import { alertBox, busy, clearFieldErrors, field, h, statusBox } from "../ui.js";
+import { oauth2Providers, providerButtons } from "../oauth2.js";
 
 /** pageSignup renders the sign-up page into `view`. */
 export async function pageSignup(view) {
@@ -20,8 +21,12 @@ export async function pageSignup(view) {
     view.append(card);
 
     let appConfig = {};
+    let methods = {};
     try {
-        appConfig = await pb.send("/api/app-config", {});
+        [appConfig, methods] = await Promise.all([
+            pb.send("/api/app-config", {}),
+            pb.collection("users").listAuthMethods().catch(() => ({})),
+        ]);
     } catch (err) {
         handleError(err, { alert, signOutOn401: false });
         return;
@@ -33,6 +38,12 @@ export async function pageSignup(view) {
         return;
     }
     const ctx = { alert, status, body, appConfig };
+    // With open registration a first sign-in with a provider creates the account.
+    const providers = oauth2Providers(methods);
+    body.append(...providerButtons(providers, "/", "Sign up"));
+    if (providers.length) {
+        body.append(h("p", { class: "divider" }, h("span", { text: "or" })));
+    }
     body.append(emailStep(ctx), h("p", { class: "muted" }, "Already have an account? ", h("a", { href: "/login", text: "Sign in" })));
 }
 
