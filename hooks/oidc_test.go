@@ -389,3 +389,29 @@ func TestOIDCSignInStaysOpenWhileTheAccountIsLocked(t *testing.T) {
 		t.Fatalf("expected ana's account, got %v", record["id"])
 	}
 }
+
+// TestOIDCSignUpWaitingForApproval: with approval on, the first OIDC sign-in creates the account
+// and says so in one sentence; the next sign-ins say the account is waiting.
+func TestOIDCSignUpWaitingForApproval(t *testing.T) {
+	t.Parallel()
+	m := startProvider(t)
+	cfg := oidcConfig(t, m, true)
+	cfg.RegistrationApproval = true
+	srv := apptest.Start(t, cfg)
+
+	m.QueueUser(&mockoidc.MockUser{Subject: "sub-wait", Email: "wait@example.com", EmailVerified: true})
+	res := oidcSignIn(t, srv, cfg)
+	if res.Status != http.StatusForbidden || res.JSON(t)["message"] != users.MsgCreatedAwaitingApproval || strings.Contains(string(res.Body), "token") {
+		t.Fatalf("expected 403 %q, got %d: %s", users.MsgCreatedAwaitingApproval, res.Status, res.Body)
+	}
+	u, err := srv.App.FindAuthRecordByEmail(users.Collection, "wait@example.com")
+	if err != nil || u.GetBool(users.FieldApproved) || !u.Verified() {
+		t.Fatalf("expected a verified account waiting for approval, got %v", err)
+	}
+
+	m.QueueUser(&mockoidc.MockUser{Subject: "sub-wait", Email: "wait@example.com", EmailVerified: true})
+	again := oidcSignIn(t, srv, cfg)
+	if again.Status != http.StatusForbidden || again.JSON(t)["message"] != users.MsgAwaitingApproval {
+		t.Fatalf("expected 403 %q, got %d: %s", users.MsgAwaitingApproval, again.Status, again.Body)
+	}
+}

@@ -17,6 +17,10 @@ const (
 	MsgLinkedElsewhere  = "This account is already linked to a different identity at the identity provider. Ask the operator to unlink it (./app oidc unlink EMAIL)."
 	MsgNeedsSecondStep  = "This account needs a second factor, which this server cannot send right now. Sign in with the identity provider instead."
 	MsgAwaitingApproval = "This account is waiting for approval by an administrator."
+	// MsgCreatedAwaitingApproval answers the sign-in that just created the account (sign-up, a
+	// first OAuth2 sign-in) while registration needs approval: the sign-up worked, the sign-in
+	// has to wait.
+	MsgCreatedAwaitingApproval = "Your account has been created and is waiting for approval by an administrator. You can sign in once it is approved."
 )
 
 // providerTokenKeys are the identity provider's own tokens that PocketBase copies into the auth
@@ -105,6 +109,9 @@ func CheckSignIn(e *core.RecordAuthRequestEvent) error {
 		}
 	}
 	if !e.Record.GetBool(FieldApproved) && !e.HasSuperuserAuth() {
+		if newAccount(e) {
+			return e.ForbiddenError(MsgCreatedAwaitingApproval, nil)
+		}
 		return e.ForbiddenError(MsgAwaitingApproval, nil)
 	}
 	if meta, ok := e.Meta.(map[string]any); ok {
@@ -116,6 +123,17 @@ func CheckSignIn(e *core.RecordAuthRequestEvent) error {
 	}
 	return e.Next()
 }
+
+// newAccount reports whether the sign-in of e created its account, as its meta says: PocketBase
+// sets "isNew" for an OAuth2 sign-in, PhaseFlow's sign-up for the account it creates.
+func newAccount(e *core.RecordAuthRequestEvent) bool {
+	meta, ok := e.Meta.(map[string]any)
+	return ok && meta[MetaIsNew] == true
+}
+
+// MetaIsNew is the auth response meta key that says the sign-in created the account (PocketBase's
+// name for it in OAuth2 sign-ins).
+const MetaIsNew = "isNew"
 
 // oauth2Provider is the provider name of an OAuth2 sign-in ("" for other methods). PocketBase
 // checked it against the collection's providers before the sign-in got here.
