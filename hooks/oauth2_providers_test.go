@@ -162,6 +162,14 @@ func TestOAuth2ProviderBesidesOIDC(t *testing.T) {
 		}
 	})
 
+	t.Run("a new identity of the second provider for a linked account names the admin UI, not oidc unlink", func(t *testing.T) {
+		other.QueueUser(&mockoidc.MockUser{Subject: "acme-ana-new", Email: "ana@example.com", EmailVerified: true})
+		res := secondSignIn(t, srv, cfg)
+		if res.Status != http.StatusBadRequest || res.JSON(t)["message"] != users.MsgLinkedElsewhereOther {
+			t.Fatalf("expected 400 %q, got %d: %s", users.MsgLinkedElsewhereOther, res.Status, res.Body)
+		}
+	})
+
 	t.Run("a start keeps the operator's provider", func(t *testing.T) {
 		if err := settings.Apply(srv.App, cfg); err != nil {
 			t.Fatal(err)

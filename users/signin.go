@@ -23,6 +23,10 @@ const (
 	MsgCreatedAwaitingApproval = "Your account has been created and is waiting for approval by an administrator. You can sign in once it is approved."
 )
 
+// MsgLinkedElsewhereOther is MsgLinkedElsewhere for a provider other than Pocket-ID, whose links
+// ./app oidc unlink does not remove.
+const MsgLinkedElsewhereOther = "This account is already linked to a different identity at this provider. Ask the operator to unlink it (admin UI: the account's row in _externalAuths)."
+
 // providerTokenKeys are the identity provider's own tokens that PocketBase copies into the auth
 // response meta. The browser needs only PhaseFlow's token, so they never leave the server.
 var providerTokenKeys = []string{"accessToken", "refreshToken", "expiry"}
@@ -68,6 +72,9 @@ func checkExistingLink(e *core.RecordAuthWithOAuth2RequestEvent) error {
 	}
 	for _, l := range links {
 		if l.Provider() == e.ProviderName && l.ProviderId() != e.OAuth2User.Id {
+			if e.ProviderName != OIDCProvider {
+				return e.BadRequestError(MsgLinkedElsewhereOther, nil)
+			}
 			return e.BadRequestError(MsgLinkedElsewhere, nil)
 		}
 	}
