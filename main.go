@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -47,6 +48,11 @@ func main() {
 	commands.Register(app, cfg)
 
 	if err := app.Start(); err != nil {
+		var usage commands.UsageError
+		if errors.As(err, &usage) {
+			fmt.Fprintln(os.Stderr, usage.Help())
+			os.Exit(commands.ExitUsage)
+		}
 		log.Fatal(err)
 	}
 }

@@ -54,6 +54,8 @@ const (
 	MethodSignup         = "signup"
 	MethodSignupRequest  = "signup_request"
 	MethodEmailChange    = "email_change_request"
+	// MethodUserCreate is an account created by an operator with ./app users create.
+	MethodUserCreate = "user_create"
 )
 
 // Methods lists every method value, the select values of the method field.
@@ -62,6 +64,7 @@ var Methods = []string{
 	MethodLogoutAll, MethodMFASetting, MethodCalendarToken, MethodCron, MethodOIDCUnlink,
 	MethodLogout, MethodSessionEnd, MethodLogoutOthers,
 	MethodAccountLock, MethodPasswordChange, MethodSignup, MethodSignupRequest, MethodEmailChange,
+	MethodUserCreate,
 }
 
 // Outcomes: how it ended.

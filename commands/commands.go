@@ -2,6 +2,8 @@
 package commands
 
 import (
+	"os"
+
 	"github.com/pocketbase/pocketbase"
 
 	"phaseflow/config"
@@ -12,6 +14,7 @@ func Register(app *pocketbase.PocketBase, cfg config.Config) {
 	app.RootCmd.AddCommand(
 		NewImpersonateCommand(app, cfg),
 		NewSessionsCommand(app),
+		NewUsersCommand(app, os.Stderr),
 		NewOIDCCommand(app, cfg),
 		NewCronCommand(app, cfg),
 		NewHealthcheckCommand(cfg), // listed in --help; main runs it without PocketBase

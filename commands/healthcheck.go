@@ -24,9 +24,9 @@ const HealthcheckName = "healthcheck"
 
 // Exit codes of `./app healthcheck`.
 const (
-	HealthcheckHealthy   = 0 // the server answers and its database is readable
-	HealthcheckUnhealthy = 1 // it does not answer, or answers anything else
-	HealthcheckUsage     = 2 // bad flags or arguments
+	HealthcheckHealthy   = 0         // the server answers and its database is readable
+	HealthcheckUnhealthy = 1         // it does not answer, or answers anything else
+	HealthcheckUsage     = ExitUsage // bad flags or arguments
 )
 
 // Healthcheck limits.
@@ -37,9 +37,6 @@ const (
 	healthcheckRetryInterval  = 500 * time.Millisecond
 	maxHealthBody             = 64 << 10
 )
-
-// usageError is a healthcheck invocation that cannot run (exit code HealthcheckUsage).
-type usageError struct{ error }
 
 // NewHealthcheckCommand returns `healthcheck [--url URL] [--timeout 5s] [--wait 0s]`: exit 0 when
 // the server at URL (default APP_URL) answers GET /api/healthz with 200, which it does only when
@@ -62,20 +59,20 @@ func NewHealthcheckCommand(cfg config.Config) *cobra.Command {
 		SilenceErrors: true,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("healthcheck takes no arguments, got %q", args)}
+				return UsageError{fmt.Errorf("healthcheck takes no arguments, got %q", args), HealthcheckName}
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			base, err := healthcheckURL(rawURL, cfg.AppURL)
 			if err != nil {
-				return usageError{err}
+				return UsageError{err, HealthcheckName}
 			}
 			if timeout <= 0 || timeout > maxHealthcheckTimeout {
-				return usageError{fmt.Errorf("--timeout must be more than 0 and at most %v", maxHealthcheckTimeout)}
+				return UsageError{fmt.Errorf("--timeout must be more than 0 and at most %v", maxHealthcheckTimeout), HealthcheckName}
 			}
 			if wait < 0 || wait > maxHealthcheckWait {
-				return usageError{fmt.Errorf("--wait must be from 0 to %v", maxHealthcheckWait)}
+				return UsageError{fmt.Errorf("--wait must be from 0 to %v", maxHealthcheckWait), HealthcheckName}
 			}
 			if err := waitHealthy(cmd.Context(), base, timeout, wait); err != nil {
 				return fmt.Errorf("unhealthy: %w", err)
@@ -87,7 +84,7 @@ func NewHealthcheckCommand(cfg config.Config) *cobra.Command {
 	cmd.Flags().StringVar(&rawURL, "url", "", "base URL of the server (default APP_URL), e.g. http://127.0.0.1:8090")
 	cmd.Flags().DurationVar(&timeout, "timeout", DefaultHealthcheckTimeout, "time limit of each attempt")
 	cmd.Flags().DurationVar(&wait, "wait", 0, "keep trying until healthy or this long has passed (0: one attempt)")
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return UsageError{err, HealthcheckName} })
 	return cmd
 }
 
@@ -102,12 +99,12 @@ func RunHealthcheck(cfg config.Config, args []string, stdout, stderr io.Writer) 
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	err := cmd.Execute()
-	var usage usageError
+	var usage UsageError
 	switch {
 	case err == nil:
 		return HealthcheckHealthy
 	case errors.As(err, &usage):
-		fmt.Fprintf(stderr, "Error: %v\nRun './app healthcheck --help' for usage.\n", usage.error)
+		fmt.Fprintln(stderr, usage.Help())
 		return HealthcheckUsage
 	default:
 		fmt.Fprintln(stderr, err)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -92,6 +93,9 @@ func (p *provider) env() []string {
 		"POCKETBASE_OIDC_CLIENT_SECRET=" + p.ClientSecret,
 	}
 }
+
+// cancelledNotice is what /login says after a sign-in was cancelled at the provider.
+const cancelledNotice = "Sign-in was cancelled. You can try again, or use another way to sign in."
 
 // TestBrowserOIDC drives the redirect flow through the shared provider. Its scenarios share the
 // provider's user queue and interceptor, so they run in order, and no other test uses them.
@@ -197,7 +201,7 @@ func TestBrowserOIDC(t *testing.T) {
 		}
 	})
 
-	t.Run("a sign-in cancelled at the provider says so", func(t *testing.T) {
+	t.Run("a sign-in cancelled at the provider returns to /login, which says so", func(t *testing.T) {
 		idp.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
 			back, _ := url.Parse(r.URL.Query().Get("redirect_uri"))
 			back.RawQuery = url.Values{"error": {"access_denied"}, "state": {r.URL.Query().Get("state")}}.Encode()
@@ -206,11 +210,51 @@ func TestBrowserOIDC(t *testing.T) {
 		})
 		defer idp.setIntercept(nil)
 		tab := newTab(t)
-		tab.navigate(closed.URL + "/login")
+		tab.navigate(closed.URL + "/login?next=/settings")
 		tab.click("#oidc-signin")
-		tab.waitFor("the message", `document.querySelector("[role=alert]")?.textContent.includes("cancelled")`)
+		tab.waitLocation("/login?next=/settings")
+		tab.waitFor("the message", `document.querySelector("[role=status]")?.textContent === `+jsString(cancelledNotice))
 		if tab.storedToken() != "" {
 			t.Fatal("a cancelled sign-in left a session")
+		}
+		if got := mustEval[string](tab, `document.querySelector("[role=alert]").textContent`); got != "" {
+			t.Fatalf("expected no error besides the notice, got %q", got)
+		}
+	})
+
+	t.Run("Cancel on the provider's consent page comes back to PhaseFlow, which says so", func(t *testing.T) {
+		// Pocket-ID's consent page sends Cancel to document.referrer, or to its own "/" without one.
+		var mu sync.Mutex
+		var referer string
+		idp.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
+			mu.Lock()
+			referer = r.Header.Get("Referer")
+			mu.Unlock()
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, `<!doctype html><title>Consent</title><p>Sign in to PhaseFlow?</p>`+
+				`<button id="cancel" onclick="location.href = document.referrer || '/'">Cancel</button>`)
+			return true
+		})
+		defer idp.setIntercept(nil)
+		tab := newTab(t)
+		tab.navigate(closed.URL + "/login?next=/settings")
+		tab.click("#oidc-signin")
+		tab.waitFor("the consent page", `document.querySelector("#cancel")`)
+		mu.Lock()
+		got := referer
+		mu.Unlock()
+		// The origin only: neither the path nor next leave PhaseFlow.
+		if got != closed.URL+"/" {
+			t.Fatalf("expected the provider to see Referer %q, got %q", closed.URL+"/", got)
+		}
+		tab.click("#cancel")
+		tab.waitLocation("/login")
+		if host := mustEval[string](tab, `location.origin`); host != closed.URL {
+			t.Fatalf("expected to be back on %s, got %s", closed.URL, host)
+		}
+		tab.waitFor("the message", `document.querySelector("[role=status]")?.textContent === `+jsString(cancelledNotice))
+		if tab.storedToken() != "" || mustEval[string](tab, `sessionStorage.getItem("phaseflow.oauth2") || ""`) != "" {
+			t.Fatal("a cancelled sign-in left a session or a pending flow")
 		}
 	})
 

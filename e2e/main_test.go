@@ -58,11 +58,18 @@ func run(t *testing.T, env []string, args ...string) (string, int) {
 // runIn runs the binary in dir (for example a server's working dir, to share its pb_data).
 func runIn(t *testing.T, dir string, env []string, args ...string) (string, int) {
 	t.Helper()
+	return runInWithInput(t, dir, env, "", args...)
+}
+
+// runInWithInput is runIn with stdin as the binary's standard input (a pipe).
+func runInWithInput(t *testing.T, dir string, env []string, stdin string, args ...string) (string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Dir = dir
 	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

@@ -270,22 +270,32 @@ func TestOIDCRelinkAfterNewSubject(t *testing.T) {
 // exchange, checking on the way that the provider is offered with PKCE and the state round-trips.
 func oidcSignInWith(t *testing.T, srv *apptest.Server, cfg config.Config, headers map[string]string, extra map[string]any) apptest.Response {
 	t.Helper()
+	return oauth2SignInWith(t, srv, cfg, users.OIDCProvider, "Pocket-ID", headers, extra)
+}
+
+// oauth2SignInWith runs the browser's part of the redirect flow with the OAuth2 provider name
+// (labelled displayName in auth-methods) over HTTP: auth-methods, the provider's authorize
+// endpoint (mockoidc redirects straight back with a code), then the code exchange with extra
+// headers and body fields. On the way it checks that the provider is offered with PKCE and that
+// the state round-trips.
+func oauth2SignInWith(t *testing.T, srv *apptest.Server, cfg config.Config, name, displayName string, headers map[string]string, extra map[string]any) apptest.Response {
+	t.Helper()
 	am := srv.Do(t, "GET", "/api/collections/users/auth-methods", nil, nil)
 	var p provider
 	oauth2, _ := am.JSON(t)["oauth2"].(map[string]any)
 	providers, _ := oauth2["providers"].([]any)
 	for _, raw := range providers {
 		m, _ := raw.(map[string]any)
-		if m["name"] == users.OIDCProvider {
-			p = provider{Name: "oidc", DisplayName: m["displayName"].(string), State: m["state"].(string),
+		if m["name"] == name {
+			p = provider{Name: name, DisplayName: m["displayName"].(string), State: m["state"].(string),
 				AuthURL: m["authURL"].(string), CodeVerifier: m["codeVerifier"].(string)}
 		}
 	}
 	if p.Name == "" {
-		t.Fatalf("expected the oidc provider in auth-methods, got %s", am.Body)
+		t.Fatalf("expected the %s provider in auth-methods, got %s", name, am.Body)
 	}
-	if p.DisplayName != "Pocket-ID" {
-		t.Fatalf("expected display name Pocket-ID, got %q", p.DisplayName)
+	if p.DisplayName != displayName {
+		t.Fatalf("expected display name %s, got %q", displayName, p.DisplayName)
 	}
 	if !strings.Contains(p.AuthURL, "code_challenge_method=S256") {
 		t.Fatalf("expected PKCE S256 in the auth URL, got %s", p.AuthURL)
@@ -307,7 +317,7 @@ func oidcSignInWith(t *testing.T, srv *apptest.Server, cfg config.Config, header
 	if loc.Query().Get("state") != p.State {
 		t.Fatalf("expected state %q, got %q", p.State, loc.Query().Get("state"))
 	}
-	body := map[string]any{"provider": "oidc", "code": loc.Query().Get("code"), "codeVerifier": p.CodeVerifier, "redirectURL": redirect}
+	body := map[string]any{"provider": name, "code": loc.Query().Get("code"), "codeVerifier": p.CodeVerifier, "redirectURL": redirect}
 	for k, v := range extra {
 		body[k] = v
 	}
@@ -377,5 +387,31 @@ func TestOIDCSignInStaysOpenWhileTheAccountIsLocked(t *testing.T) {
 	}
 	if record, _ := res.JSON(t)["record"].(map[string]any); record["id"] != user.Id {
 		t.Fatalf("expected ana's account, got %v", record["id"])
+	}
+}
+
+// TestOIDCSignUpWaitingForApproval: with approval on, the first OIDC sign-in creates the account
+// and says so in one sentence; the next sign-ins say the account is waiting.
+func TestOIDCSignUpWaitingForApproval(t *testing.T) {
+	t.Parallel()
+	m := startProvider(t)
+	cfg := oidcConfig(t, m, true)
+	cfg.RegistrationApproval = true
+	srv := apptest.Start(t, cfg)
+
+	m.QueueUser(&mockoidc.MockUser{Subject: "sub-wait", Email: "wait@example.com", EmailVerified: true})
+	res := oidcSignIn(t, srv, cfg)
+	if res.Status != http.StatusForbidden || res.JSON(t)["message"] != users.MsgCreatedAwaitingApproval || strings.Contains(string(res.Body), "token") {
+		t.Fatalf("expected 403 %q, got %d: %s", users.MsgCreatedAwaitingApproval, res.Status, res.Body)
+	}
+	u, err := srv.App.FindAuthRecordByEmail(users.Collection, "wait@example.com")
+	if err != nil || u.GetBool(users.FieldApproved) || !u.Verified() {
+		t.Fatalf("expected a verified account waiting for approval, got %v", err)
+	}
+
+	m.QueueUser(&mockoidc.MockUser{Subject: "sub-wait", Email: "wait@example.com", EmailVerified: true})
+	again := oidcSignIn(t, srv, cfg)
+	if again.Status != http.StatusForbidden || again.JSON(t)["message"] != users.MsgAwaitingApproval {
+		t.Fatalf("expected 403 %q, got %d: %s", users.MsgAwaitingApproval, again.Status, again.Body)
 	}
 }

@@ -5,6 +5,7 @@ package migrations
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -20,6 +21,38 @@ func setSelectValues(app core.App, collection, field string, values []string) er
 		return fmt.Errorf("%s.%s is not a select field", collection, field)
 	}
 	f.Values = values
+	return app.Save(col)
+}
+
+// addSelectValues appends the values a select field lacks, keeping the ones it has.
+func addSelectValues(app core.App, collection, field string, values ...string) error {
+	return editSelectValues(app, collection, field, func(have []string) []string {
+		for _, v := range values {
+			if !slices.Contains(have, v) {
+				have = append(have, v)
+			}
+		}
+		return have
+	})
+}
+
+// removeSelectValues removes values from a select field, keeping the others in their order.
+func removeSelectValues(app core.App, collection, field string, values ...string) error {
+	return editSelectValues(app, collection, field, func(have []string) []string {
+		return slices.DeleteFunc(have, func(v string) bool { return slices.Contains(values, v) })
+	})
+}
+
+func editSelectValues(app core.App, collection, field string, edit func([]string) []string) error {
+	col, err := app.FindCollectionByNameOrId(collection)
+	if err != nil {
+		return err
+	}
+	f, ok := col.Fields.GetByName(field).(*core.SelectField)
+	if !ok {
+		return fmt.Errorf("%s.%s is not a select field", collection, field)
+	}
+	f.Values = edit(slices.Clone(f.Values))
 	return app.Save(col)
 }
 

@@ -86,6 +86,9 @@ type AppConfig struct {
 //   - every other path outside /api/ and /_/: the page guard, then the shell (200 for a known
 //     page, 404 for an unknown one, whose view says "not found"). A signed-out visit to any page,
 //     known or not, lands on /login, so the server never tells a stranger which pages exist.
+//   - before the guard, a page opened on a host name other than APP_URL's, or with a trailing
+//     slash, is redirected to its address (page_address.go); /login and /signup send their origin
+//     to the identity provider (flowStartPages), every other page no referrer.
 //
 // Only GET and HEAD are served; other methods get a JSON 405 and never the shell.
 func bindPages(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetimes) {
@@ -107,12 +110,14 @@ func bindPages(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetimes) {
 	// "/api/{path...}" fallback (each is more specific in one dimension), which panics in
 	// BuildMux. Every PocketBase route (/api/..., GET /_/...) is more specific than this one.
 	site.lifetimes = lt
+	site.address = newPageAddress(cfg.AppURL)
 	se.Router.Any("/{path...}", site.serve)
 }
 
 // site is the embedded front end with its shell and per-file ETags loaded once.
 type site struct {
 	lifetimes sessions.Lifetimes
+	address   pageAddress
 	files     fs.FS
 	shell     []byte
 	etags     map[string]string
@@ -150,6 +155,12 @@ func (s *site) serve(e *core.RequestEvent) error {
 	}
 
 	setPageHeaders(e.Response.Header())
+	if target, status := s.address.redirect(e.Request); target != "" {
+		return e.Redirect(status, target)
+	}
+	if policy, ok := flowStartPages[p]; ok {
+		e.Response.Header().Set("Referrer-Policy", policy)
+	}
 	if !publicPages[p] {
 		if _, err := pageSession(e, s.lifetimes); err != nil {
 			return e.Redirect(http.StatusFound, loginURL(e.Request.URL))

@@ -176,11 +176,17 @@ func TestPageGuard(t *testing.T) {
 	})
 }
 
-func checkPageHeaders(t *testing.T, res apptest.Response) {
+// checkPageHeaders checks the headers of a page answer; its Referrer-Policy is no-referrer
+// unless referrerPolicy says otherwise (the pages that start a sign-in with a provider).
+func checkPageHeaders(t *testing.T, res apptest.Response, referrerPolicy ...string) {
 	t.Helper()
+	policy := "no-referrer"
+	if len(referrerPolicy) > 0 {
+		policy = referrerPolicy[0]
+	}
 	want := map[string]string{
 		"Content-Security-Policy": routes.ContentSecurityPolicy,
-		"Referrer-Policy":         "no-referrer",
+		"Referrer-Policy":         policy,
 		"Cache-Control":           "no-store",
 		"Content-Type":            "text/html; charset=utf-8",
 		// PocketBase's own security headers stay.
@@ -208,13 +214,14 @@ func TestPagePublicPathsAndAssets(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
 
-	for _, path := range []string{"/login", "/login?next=/settings", "/signup", "/auth/callback?code=abc&state=xyz"} {
+	for path, policy := range map[string]string{"/login": "strict-origin", "/login?next=/settings": "strict-origin",
+		"/signup": "strict-origin", "/auth/callback?code=abc&state=xyz": "no-referrer"} {
 		t.Run("GET "+path+" is public", func(t *testing.T) {
 			res := srv.Do(t, http.MethodGet, path, nil, nil)
 			if res.Status != http.StatusOK || !strings.Contains(string(res.Body), shellMarker) {
 				t.Fatalf("expected 200 with the shell, got %d: %s", res.Status, res.Body)
 			}
-			checkPageHeaders(t, res)
+			checkPageHeaders(t, res, policy)
 		})
 	}
 

@@ -134,5 +134,5 @@ func signupFinish(e *core.RequestEvent, cfg config.Config) error {
 	if err := audit.Write(e.App, ev); err != nil {
 		e.App.Logger().Error("Failed to record a sign-up", "error", err.Error())
 	}
-	return apis.RecordAuthResponse(e, record, core.MFAMethodOTP, nil)
+	return apis.RecordAuthResponse(e, record, core.MFAMethodOTP, map[string]any{users.MetaIsNew: true})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"phaseflow/internal/apptest"
+	"phaseflow/sessions"
 	"phaseflow/signup"
 	"phaseflow/users"
 )
@@ -175,12 +176,23 @@ func TestSignupRefusals(t *testing.T) {
 		id := startSignup(t, srv, "waiting@example.com")
 		apptest.Eventually(t, 5*time.Second, "the code", func() bool { return srv.App.TestMailer.TotalSend() == 1 })
 		res := srv.Do(t, "POST", "/api/signup/verify", map[string]string{"signupId": id, "code": lastCode(t, srv)}, nil)
-		if res.Status != http.StatusForbidden || !strings.Contains(string(res.Body), "waiting for approval") {
-			t.Fatalf("expected 403 waiting for approval, got %d: %s", res.Status, res.Body)
+		if res.Status != http.StatusForbidden || res.JSON(t)["message"] != users.MsgCreatedAwaitingApproval || strings.Contains(string(res.Body), "token") {
+			t.Fatalf("expected 403 %q, got %d: %s", users.MsgCreatedAwaitingApproval, res.Status, res.Body)
 		}
 		u, err := srv.App.FindAuthRecordByEmail(users.Collection, "waiting@example.com")
 		if err != nil || u.GetBool(users.FieldApproved) || !u.Verified() {
 			t.Fatalf("expected a verified account waiting for approval, got %v", err)
+		}
+		if n, _ := srv.App.CountRecords(sessions.Collection); n != 0 {
+			t.Fatalf("expected no session for an account waiting for approval, got %d", n)
+		}
+		// Later sign-ins of the account say it is waiting, not that it was just created.
+		otp := srv.Do(t, "POST", "/api/collections/users/request-otp", map[string]string{"email": "waiting@example.com"}, nil)
+		otpID, _ := otp.JSON(t)["otpId"].(string)
+		apptest.Eventually(t, 5*time.Second, "the sign-in code", func() bool { return srv.App.TestMailer.TotalSend() == 2 })
+		again := srv.Do(t, "POST", "/api/collections/users/auth-with-otp", map[string]string{"otpId": otpID, "password": lastCode(t, srv)}, nil)
+		if again.Status != http.StatusForbidden || again.JSON(t)["message"] != users.MsgAwaitingApproval {
+			t.Fatalf("expected 403 %q, got %d: %s", users.MsgAwaitingApproval, again.Status, again.Body)
 		}
 	})
 }

@@ -65,9 +65,14 @@ func ResolveOTPRequest(e *core.RecordCreateOTPRequestEvent) error {
 }
 
 // ResolveOAuth2SignIn links an OAuth2 sign-in to the account of the provider's verified email
-// whatever its case. It is an OnRecordAuthWithOAuth2Request handler and must run before the
-// audit and the sign-in policy.
+// whatever its case, and hands the email on in lower case: a sign-up stores it so, and
+// PocketBase marks the new account verified only when the stored email equals the provider's
+// (a provider that says "Ana@Example.com" would otherwise create an unverified account). It is
+// an OnRecordAuthWithOAuth2Request handler and must run before the audit and the sign-in policy.
 func ResolveOAuth2SignIn(e *core.RecordAuthWithOAuth2RequestEvent) error {
+	if e.OAuth2User != nil {
+		e.OAuth2User.Email = strings.ToLower(strings.TrimSpace(e.OAuth2User.Email))
+	}
 	if e.Record == nil && e.OAuth2User != nil && e.OAuth2User.Email != "" {
 		if r := findByEmail(e.App, e.Collection, e.OAuth2User.Email); r != nil {
 			e.Record, e.IsNewRecord = r, false

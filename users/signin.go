@@ -17,7 +17,15 @@ const (
 	MsgLinkedElsewhere  = "This account is already linked to a different identity at the identity provider. Ask the operator to unlink it (./app oidc unlink EMAIL)."
 	MsgNeedsSecondStep  = "This account needs a second factor, which this server cannot send right now. Sign in with the identity provider instead."
 	MsgAwaitingApproval = "This account is waiting for approval by an administrator."
+	// MsgCreatedAwaitingApproval answers the sign-in that just created the account (sign-up, a
+	// first OAuth2 sign-in) while registration needs approval: the sign-up worked, the sign-in
+	// has to wait.
+	MsgCreatedAwaitingApproval = "Your account has been created and is waiting for approval by an administrator. You can sign in once it is approved."
 )
+
+// MsgLinkedElsewhereOther is MsgLinkedElsewhere for a provider other than Pocket-ID, whose links
+// ./app oidc unlink does not remove.
+const MsgLinkedElsewhereOther = "This account is already linked to a different identity at this provider. Ask the operator to unlink it (admin UI: the account's row in _externalAuths)."
 
 // providerTokenKeys are the identity provider's own tokens that PocketBase copies into the auth
 // response meta. The browser needs only PhaseFlow's token, so they never leave the server.
@@ -64,6 +72,9 @@ func checkExistingLink(e *core.RecordAuthWithOAuth2RequestEvent) error {
 	}
 	for _, l := range links {
 		if l.Provider() == e.ProviderName && l.ProviderId() != e.OAuth2User.Id {
+			if e.ProviderName != OIDCProvider {
+				return e.BadRequestError(MsgLinkedElsewhereOther, nil)
+			}
 			return e.BadRequestError(MsgLinkedElsewhere, nil)
 		}
 	}
@@ -88,16 +99,26 @@ func updateName(app core.App, r *core.Record, name string) {
 
 // CheckSignIn is the policy every sign-in of a users account passes after its credentials were
 // accepted, an OnRecordAuthRequest handler: an account that asked for a second factor is never
-// let in with one factor while mail (the second factor) is unavailable, an account that is not
+// let in with one factor while mail (the second factor) is unavailable (a password, an email
+// code, or an OAuth2 provider other than the exempt OIDC one), an account that is not
 // approved is refused (waiting for approval, or suspended by a superuser who unticked approved;
 // a superuser may still impersonate it, to help its owner), and the identity provider's own
 // tokens are removed from the response.
 func CheckSignIn(e *core.RecordAuthRequestEvent) error {
-	if (e.AuthMethod == core.MFAMethodPassword || e.AuthMethod == core.MFAMethodOTP) &&
-		e.Record.GetBool(FieldMFA) && !e.Collection.MFA.Enabled {
-		return e.ForbiddenError(MsgNeedsSecondStep, nil)
+	if e.Record.GetBool(FieldMFA) && !e.Collection.MFA.Enabled {
+		switch {
+		case e.AuthMethod == core.MFAMethodPassword || e.AuthMethod == core.MFAMethodOTP:
+			return e.ForbiddenError(MsgNeedsSecondStep, nil)
+		case e.AuthMethod == core.MFAMethodOAuth2 && oauth2Provider(e) != OIDCProvider:
+			// As DefaultMFARule: only the OIDC provider (Pocket-ID, a passkey) is a sign-in on
+			// its own; GitHub, Google … are one factor like a password.
+			return e.ForbiddenError(needsSecondStepMessage(e.Collection), nil)
+		}
 	}
 	if !e.Record.GetBool(FieldApproved) && !e.HasSuperuserAuth() {
+		if newAccount(e) {
+			return e.ForbiddenError(MsgCreatedAwaitingApproval, nil)
+		}
 		return e.ForbiddenError(MsgAwaitingApproval, nil)
 	}
 	if meta, ok := e.Meta.(map[string]any); ok {
@@ -108,6 +129,38 @@ func CheckSignIn(e *core.RecordAuthRequestEvent) error {
 		e.Meta = meta
 	}
 	return e.Next()
+}
+
+// newAccount reports whether the sign-in of e created its account, as its meta says: PocketBase
+// sets "isNew" for an OAuth2 sign-in, PhaseFlow's sign-up for the account it creates.
+func newAccount(e *core.RecordAuthRequestEvent) bool {
+	meta, ok := e.Meta.(map[string]any)
+	return ok && meta[MetaIsNew] == true
+}
+
+// MetaIsNew is the auth response meta key that says the sign-in created the account (PocketBase's
+// name for it in OAuth2 sign-ins).
+const MetaIsNew = "isNew"
+
+// oauth2Provider is the provider name of an OAuth2 sign-in ("" for other methods). PocketBase
+// checked it against the collection's providers before the sign-in got here.
+func oauth2Provider(e *core.RecordAuthRequestEvent) string {
+	info, err := e.RequestInfo()
+	if err != nil {
+		return ""
+	}
+	name, _ := info.Body["provider"].(string)
+	return name
+}
+
+// needsSecondStepMessage refuses an OAuth2 sign-in that is not exempt from the second factor
+// while mail, the second factor, is unavailable, and names the provider that is exempt.
+func needsSecondStepMessage(col *core.Collection) string {
+	msg := "This account needs a second factor, which this server cannot send right now, so this sign-in method alone is not enough."
+	if pc, ok := col.OAuth2.GetProviderConfig(OIDCProvider); ok && pc.DisplayName != "" {
+		return msg + " Sign in with " + pc.DisplayName + " instead."
+	}
+	return msg + " Ask the operator of this PhaseFlow."
 }
 
 // IgnoreAuthOnOAuth2 drops the caller's token on the OAuth2 sign-in endpoint, a router

@@ -119,7 +119,7 @@ func (r Response) JSON(t testing.TB) map[string]any {
 	return m
 }
 
-// Do sends a request with an optional JSON body and headers ("Authorization" etc.).
+// Do sends a request with an optional JSON body and headers ("Authorization", "Host" etc.).
 func (s *Server) Do(t testing.TB, method, path string, body any, headers map[string]string) Response {
 	t.Helper()
 	return s.DoFrom(t, "", method, path, body, headers)
@@ -152,6 +152,10 @@ func (s *Server) DoFrom(t testing.TB, ip, method, path string, body any, headers
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
+	}
+	// Go sends the request's Host field, not a Host header.
+	if host := headers["Host"]; host != "" {
+		req.Host = host
 	}
 	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse

@@ -36,9 +36,21 @@ export function navigate(path, { replace = false } = {}) {
     render({ focus: true });
 }
 
+/**
+ * pagePath is a path without its trailing slashes ("/settings/" is "/settings"), the key of
+ * `routes`; the server redirects such paths too, this covers in-app navigation.
+ */
+function pagePath(pathname) {
+    return pathname.replace(/\/+$/, "") || "/";
+}
+
 /** render shows the view of the current location. */
 export async function render({ focus = false } = {}) {
-    const route = routes[location.pathname] || notFound;
+    const path = pagePath(location.pathname);
+    if (path !== location.pathname) {
+        history.replaceState(history.state, "", path + location.search + location.hash);
+    }
+    const route = routes[path] || notFound;
     if (route.private && !isSignedIn()) {
         // A stale tab or a page restored by the Back button: ask the server again.
         document.getElementById("main").replaceChildren();
@@ -80,8 +92,8 @@ export function start() {
             return;
         }
         const a = event.target.closest("a[href]");
-        if (!a || a.target || a.hasAttribute("download") || a.origin !== location.origin || !routes[a.pathname] ||
-            a.pathname === "/auth/callback") {
+        if (!a || a.target || a.hasAttribute("download") || a.origin !== location.origin || !routes[pagePath(a.pathname)] ||
+            pagePath(a.pathname) === "/auth/callback") {
             return;
         }
         if (a.pathname === location.pathname && a.search === location.search && a.hash) {
@@ -99,7 +111,7 @@ export function start() {
     });
     // Another tab signed out (the SDK syncs the store through the storage event).
     window.addEventListener("storage", (event) => {
-        if (event.key === "pocketbase_auth" && !isSignedIn() && (routes[location.pathname] || notFound).private) {
+        if (event.key === "pocketbase_auth" && !isSignedIn() && (routes[pagePath(location.pathname)] || notFound).private) {
             sessionEnded(currentPath());
         }
     });

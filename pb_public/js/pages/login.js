@@ -1,9 +1,10 @@
-// /login: the identity provider button, the password and email-code forms, and the second step
-// when the account asks for one (the server answers the first step with 401 and an `mfaId`).
-import { OAUTH2_KEY, handleError, isSignedIn, pb, safeNext, takeIdentityProviderLogout, takeNotice } from "../pb.js";
+// /login: a button per identity provider (Pocket-ID first), the password and email-code forms,
+// and the second step when the account asks for one (the server answers the first step with 401
+// and an `mfaId`).
+import { handleError, isSignedIn, pb, safeNext, takeIdentityProviderLogout, takeNotice } from "../pb.js";
 import { alertBox, busy, clearFieldErrors, field, h, statusBox } from "../ui.js";
+import { CANCELLED_NOTICE, OIDC_PROVIDER, oauth2Providers, providerButtons, takeAbandonedSignIn } from "../oauth2.js";
 
-const CALLBACK_PATH = "/auth/callback";
 const AUTO_CONTINUE_KEY = "phaseflow.autoContinue";
 
 /** pageLogin renders the sign-in page into `view`. */
@@ -28,7 +29,8 @@ export async function pageLogin(view) {
         h("h1", { id: "login-title", tabindex: "-1", text: "Sign in to PhaseFlow" }),
         alert, status, body);
     view.append(card);
-    status.textContent = takeNotice();
+    const abandoned = takeAbandonedSignIn();
+    status.textContent = takeNotice() || (abandoned ? CANCELLED_NOTICE : "");
     const idpLogout = takeIdentityProviderLogout();
 
     let methods;
@@ -44,7 +46,8 @@ export async function pageLogin(view) {
     }
 
     const ctx = { next, alert, status, body, methods };
-    const provider = methods.oauth2?.enabled && (methods.oauth2.providers || []).find((p) => p.name === "oidc");
+    const providers = oauth2Providers(methods);
+    const provider = providers.find((p) => p.name === OIDC_PROVIDER);
     if (idpLogout) {
         const name = provider?.displayName || "your identity provider";
         body.append(h("div", { class: "confirm stack", id: "idp-logout" },
@@ -62,17 +65,12 @@ export async function pageLogin(view) {
             text: `Sign-in with ${oidc.displayName || "your identity provider"} is temporarily unavailable; try again in a few minutes, or use another method.`,
         }));
     }
-    if (provider) {
-        body.append(h("button", {
-            type: "button", class: "button button-primary button-wide", id: "oidc-signin",
-            onclick: () => startOIDC(provider, next),
-        }, `Sign in with ${provider.displayName || "your identity provider"}`));
-    }
+    body.append(...providerButtons(providers, next, "Sign in"));
 
     const passwordForm = methods.password?.enabled ? buildPasswordForm(ctx) : null;
     const otpForm = methods.otp?.enabled ? buildOTPForm(ctx) : null;
     const forms = [passwordForm, otpForm].filter(Boolean);
-    if (provider && forms.length) {
+    if (providers.length && forms.length) {
         body.append(h("p", { class: "divider" }, h("span", { text: "or" })));
     }
     if (passwordForm && otpForm) {
@@ -93,26 +91,12 @@ export async function pageLogin(view) {
     } else {
         body.append(...forms);
     }
-    if (!provider && !forms.length && !providerUnavailable) {
+    if (!providers.length && !forms.length && !providerUnavailable) {
         alert.textContent = "No sign-in method is enabled. Ask the operator of this PhaseFlow.";
     }
     if (appConfig.openRegistration) {
         body.append(h("p", { class: "muted" }, "New here? ", h("a", { href: "/signup", text: "Create an account" })));
     }
-}
-
-// startOIDC begins the redirect flow: the state and PKCE verifier from auth-methods stay in this
-// tab's sessionStorage, where the callback page checks and uses them.
-function startOIDC(provider, next) {
-    const redirectURL = location.origin + CALLBACK_PATH;
-    sessionStorage.setItem(OAUTH2_KEY, JSON.stringify({
-        provider: provider.name,
-        state: provider.state,
-        codeVerifier: provider.codeVerifier,
-        redirectURL,
-        next,
-    }));
-    location.href = provider.authURL + encodeURIComponent(redirectURL);
 }
 
 function finishSignIn(next) {

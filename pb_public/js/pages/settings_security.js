@@ -300,6 +300,7 @@ const methodNames = {
     signup_request: "Sign-up code requested",
     email_change_request: "Email change requested",
     account_lock: "Account locked after failed sign-ins",
+    user_create: "Account created by the operator",
 };
 
 const outcomeNames = {

@@ -3,8 +3,9 @@
 // address (the server mails a code, or a notice when the address already has an account, and
 // answers the same), the code (the account is created, verified, and signed in), and an optional
 // password (without one, sign in with an email code).
-import { handleError, isSignedIn, pb } from "../pb.js";
+import { errorMessage, handleError, isSignedIn, pb } from "../pb.js";
 import { alertBox, busy, clearFieldErrors, field, h, statusBox } from "../ui.js";
+import { oauth2Providers, providerButtons } from "../oauth2.js";
 
 /** pageSignup renders the sign-up page into `view`. */
 export async function pageSignup(view) {
@@ -20,8 +21,12 @@ export async function pageSignup(view) {
     view.append(card);
 
     let appConfig = {};
+    let methods = {};
     try {
-        appConfig = await pb.send("/api/app-config", {});
+        [appConfig, methods] = await Promise.all([
+            pb.send("/api/app-config", {}),
+            pb.collection("users").listAuthMethods().catch(() => ({})),
+        ]);
     } catch (err) {
         handleError(err, { alert, signOutOn401: false });
         return;
@@ -33,6 +38,12 @@ export async function pageSignup(view) {
         return;
     }
     const ctx = { alert, status, body, appConfig };
+    // With open registration a first sign-in with a provider creates the account.
+    const providers = oauth2Providers(methods);
+    body.append(...providerButtons(providers, "/", "Sign up"));
+    if (providers.length) {
+        body.append(h("p", { class: "divider" }, h("span", { text: "or" })));
+    }
     body.append(emailStep(ctx), h("p", { class: "muted" }, "Already have an account? ", h("a", { href: "/login", text: "Sign in" })));
 }
 
@@ -85,8 +96,13 @@ function codeStep(ctx, signupId, address) {
         } catch (err) {
             done();
             if (err?.status === 403) {
-                // With approval on, the account exists but waits for an administrator.
-                ctx.body.replaceChildren(h("p", {}, h("a", { href: "/login", text: "Go to sign in" })));
+                // The account was created but waits for an administrator's approval (or sign-up
+                // closed meanwhile): nothing is left to do here, so the server's one sentence
+                // replaces the form, with no error box and no link to a sign-in that cannot work.
+                ctx.alert.textContent = "";
+                ctx.status.textContent = "";
+                ctx.body.replaceChildren(h("p", { class: "alert alert-notice", id: "signup-waiting", role: "status", text: errorMessage(err) }));
+                return;
             }
             handleError(err, { form, alert: ctx.alert, signOutOn401: false });
         }
