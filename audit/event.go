@@ -54,6 +54,10 @@ const (
 	MethodSignup         = "signup"
 	MethodSignupRequest  = "signup_request"
 	MethodEmailChange    = "email_change_request"
+	MethodAccountExport  = "account_export"
+	// MethodAccountDelete is an account's erasure. Its success row is anonymised: no user, email,
+	// address or agent, so that it outlives the account (see phaseflow/account).
+	MethodAccountDelete = "account_delete"
 )
 
 // Methods lists every method value, the select values of the method field.
@@ -62,6 +66,7 @@ var Methods = []string{
 	MethodLogoutAll, MethodMFASetting, MethodCalendarToken, MethodCron, MethodOIDCUnlink,
 	MethodLogout, MethodSessionEnd, MethodLogoutOthers,
 	MethodAccountLock, MethodPasswordChange, MethodSignup, MethodSignupRequest, MethodEmailChange,
+	MethodAccountExport, MethodAccountDelete,
 }
 
 // Outcomes: how it ended.

@@ -26,6 +26,7 @@ const (
 	msgSenderNeeded = "must be set when SMTP_HOST is set"
 	msgSMTPPair     = "SMTP_USERNAME and SMTP_PASSWORD must be set together"
 	msgHeaders      = "must be a comma-separated list of header names, e.g. X-Forwarded-For"
+	msgFilePath     = "must be an absolute file path, e.g. /var/lib/phaseflow/erasures"
 )
 
 // Valid secrets of the right length for the full environment.
@@ -69,6 +70,7 @@ func fullEnv() map[string]string {
 		"ACCOUNT_LOCK_FAILURES":         "20",
 		"AUTH_EVENTS_RETENTION_DAYS":    "180",
 		"TRUSTED_PROXY_HEADERS":         " X-Forwarded-For ,X-Real-IP ",
+		"ERASURE_LEDGER":                "/var/lib/phaseflow//erasures",
 	}
 }
 
@@ -136,6 +138,7 @@ func TestFromEnvEmptyEnvironmentYieldsDefaults(t *testing.T) {
 		{"AccountLockFailures", c.AccountLockFailures, 10},
 		{"AuditRetentionDays", c.AuditRetentionDays, 90},
 		{"TrustedProxyHeaders", c.TrustedProxyHeaders, []string(nil)},
+		{"ErasureLedger", c.ErasureLedger, ""},
 		{"IsLocal", c.IsLocal(), true},
 		{"OAuth2RedirectURL", c.OAuth2RedirectURL(), "http://127.0.0.1:8090/auth/callback"},
 	}
@@ -204,6 +207,7 @@ func TestFromEnvFullEnvironment(t *testing.T) {
 		AccountLockFailures:  20,
 		AuditRetentionDays:   180,
 		TrustedProxyHeaders:  []string{"X-Forwarded-For", "X-Real-IP"},
+		ErasureLedger:        "/var/lib/phaseflow/erasures",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("expected %#v, got %#v", want, got)
@@ -474,6 +478,11 @@ func TestFromEnvReportsEachInvalidVariable(t *testing.T) {
 		{"TRUSTED_PROXY_HEADERS separated by semicolons", map[string]string{"TRUSTED_PROXY_HEADERS": "X-Forwarded-For;X-Real-IP"}, Problem{"TRUSTED_PROXY_HEADERS", msgHeaders}},
 		{"TRUSTED_PROXY_HEADERS with an empty entry", map[string]string{"TRUSTED_PROXY_HEADERS": "X-Forwarded-For,,X-Real-IP"}, Problem{"TRUSTED_PROXY_HEADERS", msgHeaders}},
 		{"TRUSTED_PROXY_HEADERS with a colon", map[string]string{"TRUSTED_PROXY_HEADERS": "X-Forwarded-For:"}, Problem{"TRUSTED_PROXY_HEADERS", msgHeaders}},
+
+		// Files.
+		{"ERASURE_LEDGER relative", map[string]string{"ERASURE_LEDGER": "erasures"}, Problem{"ERASURE_LEDGER", msgFilePath}},
+		{"ERASURE_LEDGER relative with dots", map[string]string{"ERASURE_LEDGER": "../erasures"}, Problem{"ERASURE_LEDGER", msgFilePath}},
+		{"ERASURE_LEDGER naming a directory", map[string]string{"ERASURE_LEDGER": "/var/lib/phaseflow/"}, Problem{"ERASURE_LEDGER", msgFilePath}},
 	}
 
 	for _, s := range scenarios {

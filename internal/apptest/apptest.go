@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,12 +48,24 @@ func Config(t testing.TB) config.Config {
 }
 
 // NewApp returns a fresh test app with PhaseFlow's hooks and routes registered. Migrations are
-// applied by tests.NewTestApp.
+// applied by tests.NewTestApp. Without cfg.ErasureLedger the app's erasure ledger is a file in a
+// temporary dir of the test (the default, next to the data dir, would land in the system's
+// temporary dir, which every test app shares).
 func NewApp(t testing.TB, cfg config.Config) *tests.TestApp {
 	t.Helper()
-	app, err := tests.NewTestApp(t.TempDir())
+	return NewAppFrom(t, cfg, t.TempDir())
+}
+
+// NewAppFrom is NewApp on a copy of the data dir dataDir (for example a copy of another test
+// app's data dir, standing in for a restored backup); dataDir itself is not changed.
+func NewAppFrom(t testing.TB, cfg config.Config, dataDir string) *tests.TestApp {
+	t.Helper()
+	app, err := tests.NewTestApp(dataDir)
 	if err != nil {
 		t.Fatalf("failed to create the test app: %v", err)
+	}
+	if cfg.ErasureLedger == "" {
+		cfg.ErasureLedger = filepath.Join(t.TempDir(), "erasures")
 	}
 	t.Cleanup(app.Cleanup)
 	hooks.Register(app, cfg)
@@ -72,7 +85,14 @@ type Server struct {
 // built, e.g. to bind a test's own hook.
 func Start(t testing.TB, cfg config.Config, setup ...func(*tests.TestApp)) *Server {
 	t.Helper()
-	app := NewApp(t, cfg)
+	return StartFrom(t, cfg, t.TempDir(), setup...)
+}
+
+// StartFrom is Start on a copy of the data dir dataDir (see NewAppFrom). Serving runs the
+// start-up work on it, the erasure ledger included.
+func StartFrom(t testing.TB, cfg config.Config, dataDir string, setup ...func(*tests.TestApp)) *Server {
+	t.Helper()
+	app := NewAppFrom(t, cfg, dataDir)
 	for _, f := range setup {
 		f(app)
 	}
