@@ -3,6 +3,7 @@
 // signing out.
 import { clearSession, handleError, pb, signOut } from "../pb.js";
 import { alertBox, busy, clearFieldErrors, field, formatInstant, formatRelative, h, showFieldErrors, statusBox } from "../ui.js";
+import { dataSection } from "./settings_data.js";
 
 /** pageSettings renders the settings page into `view`. */
 export async function pageSettings(view) {
@@ -32,7 +33,8 @@ export async function pageSettings(view) {
         mfaSection(),
         devicesSection(),
         activitySection(),
-        sessionSection());
+        sessionSection(),
+        dataSection());
 }
 
 function section(id, title, ...children) {
