@@ -82,8 +82,9 @@ func Erase(e *core.RecordEvent, ledgerPath string) error {
 		if d.listed {
 			return nil
 		}
-		// Last, so that nothing after it can fail the transaction; if the commit itself fails, the
-		// ledger names an account that still exists, and the next start erases it as asked.
+		// The last write, so that a failure of any other rolls back before the ledger names the
+		// account. Should the commit itself fail after it, the ledger names an account that still
+		// exists, and the next start erases it, as its owner asked.
 		return appendLedger(ledgerPath, e.Record.Id, time.Now())
 	})
 }

@@ -35,7 +35,7 @@ function exportPart() {
     const alert = alertBox();
     const status = statusBox();
     const button = h("button", { type: "button", class: "button", id: "data-export", text: "Download my data" });
-    const part = h("div", { class: "stack", id: "data-export-part" },
+    const part = h("div", { id: "data-export-part" },
         h("p", { class: "muted", text: "One JSON file with your profile and cycle settings, your devices, linked sign-ins, calendar link status and sign-in history. It holds no password or key. Downloading needs a sign-in within the last 10 minutes." }),
         alert, status, h("div", { class: "actions" }, button));
     button.addEventListener("click", async () => {
@@ -67,10 +67,12 @@ function deletePart() {
         hint: "Leave it empty if you signed in within the last 10 minutes.",
     });
     const form = h("form", { class: "stack", id: "data-delete", novalidate: true },
+        email.wrapper, password.wrapper,
+        h("div", { class: "actions" }, h("button", { type: "submit", class: "button button-danger", text: "Delete my account" })));
+    const part = h("div", { class: "card-part", id: "data-delete-part" },
         h("h3", { text: "Delete my account" }),
         h("p", { text: "This deletes your account and everything in it at once: your cycle settings, your calendar link, your devices and your sign-in history. It cannot be undone, also not from a backup. Download your data first if you want to keep it." }),
-        alert, email.wrapper, password.wrapper,
-        h("div", { class: "actions" }, h("button", { type: "submit", class: "button button-danger", text: "Delete my account" })));
+        alert, form);
     form.addEventListener("submit", async (event) => {
         event.preventDefault();
         alert.textContent = "";
@@ -90,5 +92,5 @@ function deletePart() {
         // The account and every session are gone on the server; clear this browser too.
         clearSession("", "Your account was deleted.");
     });
-    return form;
+    return part;
 }
