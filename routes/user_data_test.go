@@ -104,6 +104,14 @@ func TestUserExport(t *testing.T) {
 		})
 	}
 
+	t.Run("a token whose sign-in time was forged is 401", func(t *testing.T) {
+		forged := apptest.ForgeClaim(t, staleToken(t, srv, ana), users.ClaimAuthTime, time.Now().Unix())
+		res := srv.Do(t, "GET", "/api/user/export", nil, apptest.Auth(forged))
+		if res.Status != http.StatusUnauthorized || strings.Contains(string(res.Body), ana.Email()) {
+			t.Fatalf("expected 401 and no data, got %d: %s", res.Status, res.Body)
+		}
+	})
+
 	secrets := secretsOf(t, srv.App, ana.Id)
 	current, err := sessions.Find(srv.App, apptest.Claims(t, anaToken)[users.ClaimSessionID].(string))
 	if err != nil {
@@ -259,6 +267,8 @@ func TestUserDeleteRefusals(t *testing.T) {
 		{name: "with two JSON values", token: fresh, body: `{"confirmEmail":"ana@example.com"} {}`, status: 400},
 		{name: "without the confirming email", token: fresh, body: `{}`, status: 400, message: "Type your account's email address to confirm.", field: "confirmEmail"},
 		{name: "with another account's email", token: fresh, body: deleteBody("bob@example.com", ""), status: 400, field: "confirmEmail"},
+		{name: "with a forged sign-in time", token: apptest.ForgeClaim(t, stale, users.ClaimAuthTime, time.Now().Unix()),
+			body: deleteBody("ana@example.com", ""), status: 401},
 		{name: "with a sign-in 11 minutes ago and no password", token: stale, body: deleteBody("ana@example.com", ""), status: 403,
 			message: "Confirm it is you: enter your password, or sign in again and try within 10 minutes."},
 		{name: "with a wrong password", token: stale, body: deleteBody("ana@example.com", "wrong-password-123"), status: 400,
