@@ -56,6 +56,11 @@ const (
 	MethodEmailChange    = "email_change_request"
 	// MethodUserCreate is an account created by an operator with ./app users create.
 	MethodUserCreate = "user_create"
+	// MethodAccountExport is a download of the account's data (GET /api/user/export).
+	MethodAccountExport = "account_export"
+	// MethodAccountDelete is an account's erasure. Its success row is anonymised: no user, email,
+	// address or agent, so that it outlives the account (see phaseflow/account).
+	MethodAccountDelete = "account_delete"
 )
 
 // Methods lists every method value, the select values of the method field.
@@ -64,7 +69,7 @@ var Methods = []string{
 	MethodLogoutAll, MethodMFASetting, MethodCalendarToken, MethodCron, MethodOIDCUnlink,
 	MethodLogout, MethodSessionEnd, MethodLogoutOthers,
 	MethodAccountLock, MethodPasswordChange, MethodSignup, MethodSignupRequest, MethodEmailChange,
-	MethodUserCreate,
+	MethodUserCreate, MethodAccountExport, MethodAccountDelete,
 }
 
 // Outcomes: how it ended.

@@ -12,12 +12,14 @@ import (
 	"filippo.io/age"
 	"github.com/pocketbase/pocketbase/core"
 
+	"phaseflow/account"
 	"phaseflow/backup"
 	"phaseflow/config"
 	"phaseflow/datadir"
 	"phaseflow/internal/apptest"
 	"phaseflow/restore"
 	"phaseflow/settings"
+	"phaseflow/users"
 )
 
 // Identities made for these tests.
@@ -367,5 +369,51 @@ func TestInPlaceRestoreIsRefused(t *testing.T) {
 	}
 	if after := apptest.UsersSnapshot(t, srv.App); after != before {
 		t.Fatal("expected nothing changed")
+	}
+}
+
+// TestRestoreErasesAgainWhatTheLedgerLists: an account deleted after a backup was taken stays
+// deleted when that backup is restored (restore.After applies the erasure ledger, which lives
+// outside the data directory), and a restore without its ledger is refused and changes nothing.
+func TestRestoreErasesAgainWhatTheLedgerLists(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	src := source(t, cfg)
+	apptest.CreateUser(t, src.App, "kept.backup@example.com")
+	name, err := backup.Create(t.Context(), src.App, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	erased, err := src.App.FindAuthRecordByEmail(users.Collection, userEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.App.Delete(erased); err != nil {
+		t.Fatal(err)
+	}
+
+	// The restore target: a new machine (not serving) with the same ledger.
+	dst := apptest.NewApp(t, cfg)
+	t.Run("without its ledger the restore is refused", func(t *testing.T) {
+		noLedger := cfg
+		noLedger.ErasureLedger = filepath.Join(t.TempDir(), "missing")
+		before := apptest.UsersSnapshot(t, dst)
+		err := backup.Restore(t.Context(), dst, noLedger, localArchive(src.App, name), nil)
+		if !errors.Is(err, account.ErrLedger) || !strings.Contains(err.Error(), "does not exist") {
+			t.Fatalf("expected the missing ledger named, got %v", err)
+		}
+		if apptest.UsersSnapshot(t, dst) != before {
+			t.Fatal("a refused restore changed the accounts")
+		}
+	})
+
+	if err := backup.Restore(t.Context(), dst, cfg, localArchive(src.App, name), nil); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if _, err := dst.FindRecordById(users.Collection, erased.Id); err == nil {
+		t.Fatal("the restored backup brought the erased account back")
+	}
+	if _, err := dst.FindAuthRecordByEmail(users.Collection, "kept.backup@example.com"); err != nil {
+		t.Fatalf("expected the other account restored, got %v", err)
 	}
 }

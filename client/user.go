@@ -163,3 +163,31 @@ func (c *Client) SetMFA(ctx context.Context, enabled bool, password string) (MFA
 	err := c.Do(ctx, "POST", "/api/user/mfa", body, &s)
 	return s, err
 }
+
+// Export returns everything the server keeps about the account: the JSON document of
+// GET /api/user/export (its format and version, the profile, the calendar feed's state, linked
+// identities, sessions and sign-in events; the README lists the fields). It holds no secret. It
+// needs a sign-in within the last 10 minutes; otherwise the server answers 403.
+func (c *Client) Export(ctx context.Context) (json.RawMessage, error) {
+	var out json.RawMessage
+	err := c.Do(ctx, "GET", "/api/user/export", nil, &out)
+	return out, err
+}
+
+// DeleteAccount deletes the account and everything it holds (DELETE /api/user); it cannot be
+// undone. confirmEmail must be the account's email address. Like SetMFA it needs proof of
+// presence: a sign-in within the last 10 minutes (pass "") or the current password, whose wrong
+// guesses count towards the account's lock. On success the token is dropped from memory, as
+// every session of the account ended.
+func (c *Client) DeleteAccount(ctx context.Context, confirmEmail, password string) error {
+	body := map[string]any{"confirmEmail": confirmEmail}
+	if password != "" {
+		body["password"] = password
+	}
+	token := c.Token()
+	if err := c.send(ctx, request{method: "DELETE", path: "/api/user", body: body, auth: true, token: token}); err != nil {
+		return err
+	}
+	c.replaceToken(token, "")
+	return nil
+}

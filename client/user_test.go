@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"phaseflow/client"
+	"phaseflow/config"
 	"phaseflow/internal/apptest"
 )
 
@@ -212,4 +214,47 @@ func TestSecondFactorSwitch(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestExportAndDeleteAccount(t *testing.T) {
+	t.Parallel()
+	srv, _ := startServer(t, func(c *config.Config) { c.AuthRateLimit = 100 })
+	c, user := signIn(t, srv, "ana@example.com")
+
+	t.Run("Export returns the document with the profile right after a sign-in", func(t *testing.T) {
+		raw, err := c.Export(t.Context())
+		if err != nil {
+			t.Fatalf("Export: %v", err)
+		}
+		var doc struct {
+			Format  string         `json:"format"`
+			Version int            `json:"version"`
+			Profile client.Profile `json:"profile"`
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil || doc.Format != "phaseflow-account-export" || doc.Version != 1 ||
+			doc.Profile.ID != user.Id || doc.Profile.Email != "ana@example.com" {
+			t.Fatalf("unexpected export %s: %v", raw, err)
+		}
+	})
+	t.Run("DeleteAccount with another email is a 400 naming confirmEmail, and keeps the token", func(t *testing.T) {
+		err := c.DeleteAccount(t.Context(), "bob@example.com", "")
+		var apiErr *client.Error
+		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest || apiErr.Data["confirmEmail"].Message == "" {
+			t.Fatalf("expected a 400 naming confirmEmail, got %v", err)
+		}
+		if c.Token() == "" {
+			t.Fatal("a refused deletion dropped the token")
+		}
+	})
+	t.Run("DeleteAccount deletes the account and drops the token", func(t *testing.T) {
+		if err := c.DeleteAccount(t.Context(), "ana@example.com", ""); err != nil {
+			t.Fatalf("DeleteAccount: %v", err)
+		}
+		if c.Token() != "" {
+			t.Fatal("expected the token to be dropped")
+		}
+		if _, err := srv.App.FindRecordById("users", user.Id); err == nil {
+			t.Fatal("expected the account to be gone")
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -97,6 +98,11 @@ type Config struct {
 	Backup  Backup
 	Replica Replica
 	Metrics Metrics
+
+	// ErasureLedger is the file that lists erased accounts, kept outside the data directory so a
+	// restored backup or replica cannot roll it back. Empty: next to the data directory (see
+	// account.LedgerPath), which only the running app knows.
+	ErasureLedger string
 }
 
 // Lookup reads one variable, reporting whether it is set (os.LookupEnv has this signature).
@@ -179,6 +185,7 @@ func FromEnv(lookup Lookup) (Config, error) {
 		AccountLockFailures:  r.intRange("ACCOUNT_LOCK_FAILURES", DefaultAccountLockFails, 3, 100),
 		AuditRetentionDays:   r.intRange("AUTH_EVENTS_RETENTION_DAYS", DefaultAuditRetention, 1, 3650),
 		TrustedProxyHeaders:  r.headerList("TRUSTED_PROXY_HEADERS"),
+		ErasureLedger:        r.filePath("ERASURE_LEDGER"),
 	}
 	// SMTP_TLS defaults to implicit TLS on port 465 and STARTTLS elsewhere.
 	c.SMTP.TLS = r.boolean("SMTP_TLS", c.SMTP.Port == 465)
@@ -261,6 +268,20 @@ func (r *reader) appURL(name string) string {
 		return DefaultAppURL
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// filePath reads an optional absolute file path. A relative path would depend on the working
+// directory the binary happens to start in, and a path ending in a separator names a directory.
+func (r *reader) filePath(name string) string {
+	v := r.str(name)
+	if v == "" {
+		return ""
+	}
+	if !filepath.IsAbs(v) || strings.HasSuffix(v, string(filepath.Separator)) || strings.ContainsRune(v, 0) {
+		r.fail(name, "must be an absolute file path, e.g. /var/lib/phaseflow/erasures")
+		return ""
+	}
+	return filepath.Clean(v)
 }
 
 // headerList parses a comma-separated list of HTTP header names.

@@ -26,6 +26,7 @@ const (
 	msgSenderNeeded = "must be set when SMTP_HOST is set"
 	msgSMTPPair     = "SMTP_USERNAME and SMTP_PASSWORD must be set together"
 	msgHeaders      = "must be a comma-separated list of header names, e.g. X-Forwarded-For"
+	msgFilePath     = "must be an absolute file path, e.g. /var/lib/phaseflow/erasures"
 )
 
 // Valid secrets of the right length for the full environment.
@@ -84,6 +85,7 @@ func fullEnv() map[string]string {
 		"REPLICA_URL":                   "s3://phaseflow-replica/prod/data",
 		"METRICS_ADDR":                  "0.0.0.0:9091",
 		"METRICS_ALLOW_REMOTE":          "true",
+		"ERASURE_LEDGER":                "/var/lib/phaseflow//erasures",
 	}
 }
 
@@ -155,6 +157,7 @@ func TestFromEnvEmptyEnvironmentYieldsDefaults(t *testing.T) {
 		{"Backup.S3.Enabled", c.Backup.S3.Enabled(), false},
 		{"Replica.Enabled", c.Replica.Enabled(), false},
 		{"Metrics.Enabled", c.Metrics.Enabled(), false},
+		{"ErasureLedger", c.ErasureLedger, ""},
 		{"IsLocal", c.IsLocal(), true},
 		{"OAuth2RedirectURL", c.OAuth2RedirectURL(), "http://127.0.0.1:8090/auth/callback"},
 	}
@@ -234,6 +237,7 @@ func TestFromEnvFullEnvironment(t *testing.T) {
 		},
 		Replica: Replica{URL: "s3://phaseflow-replica/prod/data", Kind: ReplicaS3, Bucket: "phaseflow-replica", Path: "prod/data"},
 		Metrics: Metrics{Addr: "0.0.0.0:9091", AllowRemote: true},
+		ErasureLedger:        "/var/lib/phaseflow/erasures",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("expected %#v, got %#v", want, got)
@@ -543,6 +547,11 @@ func TestFromEnvReportsEachInvalidVariable(t *testing.T) {
 		{"TRUSTED_PROXY_HEADERS separated by semicolons", map[string]string{"TRUSTED_PROXY_HEADERS": "X-Forwarded-For;X-Real-IP"}, Problem{"TRUSTED_PROXY_HEADERS", msgHeaders}},
 		{"TRUSTED_PROXY_HEADERS with an empty entry", map[string]string{"TRUSTED_PROXY_HEADERS": "X-Forwarded-For,,X-Real-IP"}, Problem{"TRUSTED_PROXY_HEADERS", msgHeaders}},
 		{"TRUSTED_PROXY_HEADERS with a colon", map[string]string{"TRUSTED_PROXY_HEADERS": "X-Forwarded-For:"}, Problem{"TRUSTED_PROXY_HEADERS", msgHeaders}},
+
+		// Files.
+		{"ERASURE_LEDGER relative", map[string]string{"ERASURE_LEDGER": "erasures"}, Problem{"ERASURE_LEDGER", msgFilePath}},
+		{"ERASURE_LEDGER relative with dots", map[string]string{"ERASURE_LEDGER": "../erasures"}, Problem{"ERASURE_LEDGER", msgFilePath}},
+		{"ERASURE_LEDGER naming a directory", map[string]string{"ERASURE_LEDGER": "/var/lib/phaseflow/"}, Problem{"ERASURE_LEDGER", msgFilePath}},
 	}
 
 	runProblemScenarios(t, scenarios)

@@ -52,7 +52,9 @@ func TestBackupCreateRestoreSignIn(t *testing.T) {
 		signIn(t, srv, "backed-up@example.com")
 	})
 
+	// A new machine: the operator copies the erasure ledger over first (README, "Your data").
 	fresh := t.TempDir()
+	copyLedger(t, srv.Dir, fresh)
 	t.Run("a wrong key is refused with a clear message", func(t *testing.T) {
 		out, code := runIn(t, fresh, baseEnv("BACKUP_ENCRYPTION_KEY="+newBackupKey(t)), "backup", "restore", archive)
 		if code != 1 || !strings.Contains(out, "the archive is encrypted for a different key") {

@@ -100,9 +100,10 @@ func emailsIn(t *testing.T, srv *Server, prefix string) map[string]bool {
 }
 
 // restoreReplica runs ./app replica restore into a fresh directory and serves it.
-func restoreReplica(t *testing.T, env []string) *Server {
+func restoreReplica(t *testing.T, from string, env []string) *Server {
 	t.Helper()
 	fresh := t.TempDir()
+	copyLedger(t, from, fresh)
 	out, code := runIn(t, fresh, baseEnv(env...), "replica", "restore")
 	if code != 0 || !strings.Contains(out, "restored data.db from ") {
 		t.Fatalf("expected the replica restore to succeed, got %d: %s", code, out)
@@ -152,7 +153,7 @@ func TestReplicaKeepsEveryAcknowledgedWriteWhenTheServerIsKilled(t *testing.T) {
 		t.Fatalf("expected the replicator to exit 0, got %d: %s", code, repl.Output.String())
 	}
 
-	restored := restoreReplica(t, env)
+	restored := restoreReplica(t, srv.Dir, env)
 	got := emailsIn(t, restored, "w")
 	for _, w := range acked {
 		if !got[w.email] {
@@ -192,7 +193,7 @@ func TestReplicaRecoveryPoint(t *testing.T) {
 	<-srv.exited
 	wg.Wait()
 
-	restored := restoreReplica(t, env)
+	restored := restoreReplica(t, srv.Dir, env)
 	got := emailsIn(t, restored, "rpo")
 	kept := 0
 	for kept < len(acked) && got[acked[kept].email] {

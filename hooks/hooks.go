@@ -11,6 +11,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
 
+	"phaseflow/account"
 	"phaseflow/audit"
 	"phaseflow/backup"
 	"phaseflow/config"
@@ -37,6 +38,10 @@ const (
 // startupPriority runs the start-up work before the routes are bound and the server listens.
 const startupPriority = -100
 
+// erasePriority runs account.Erase before PocketBase's own delete handler (99), so the
+// transaction it opens holds the delete and PocketBase's cascade.
+const erasePriority = 0
+
 // Register binds every PhaseFlow hook to app. It is called by main and by tests.
 func Register(app core.App, cfg config.Config) {
 	lifetimes := sessions.LifetimesFromDays(cfg.SessionDays, cfg.SessionMaxDays)
@@ -47,11 +52,23 @@ func Register(app core.App, cfg config.Config) {
 		return e.Next()
 	})
 
-	// Start: the environment is applied to PocketBase's settings, then the jobs are scheduled.
+	// Start: the erasure ledger is applied again (a restored older copy must not bring an erased
+	// account back), the environment is applied to PocketBase's settings, then the jobs are
+	// scheduled. The migrations ran before.
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Id:       "phaseflowStartup",
 		Priority: startupPriority,
 		Func: func(se *core.ServeEvent) error {
+			ledger, err := account.LedgerPath(cfg.ErasureLedger, se.App.DataDir())
+			if err != nil {
+				return err
+			}
+			if err := account.PrepareLedger(ledger); err != nil {
+				return fmt.Errorf("failed to open the erasure ledger (ERASURE_LEDGER): %w", err)
+			}
+			if _, err := account.ApplyErasures(se.App, ledger); err != nil {
+				return fmt.Errorf("failed to apply the erasure ledger (ERASURE_LEDGER): %w", err)
+			}
 			if err := settings.Apply(se.App, cfg); err != nil {
 				return fmt.Errorf("failed to apply the configuration: %w", err)
 			}
@@ -112,6 +129,20 @@ func Register(app core.App, cfg config.Config) {
 	app.OnRecordUpdate(users.Collection).BindFunc(users.ClearFeedOnVerification)
 	app.OnRecordUpdate(users.Collection).BindFunc(users.EndSessionsOnAccessChange)
 	app.OnRecordAfterUpdateSuccess(users.Collection).BindFunc(sessions.EndAllOnKeyChange)
+
+	// Erasure: every deletion of an account (DELETE /api/user, the admin UI, a command, the
+	// ledger) also removes what names only its email, leaves an anonymised audit row and is
+	// recorded in the erasure ledger, in the deletion's transaction.
+	app.OnRecordDeleteExecute(users.Collection).Bind(&hook.Handler[*core.RecordEvent]{
+		Priority: erasePriority,
+		Func: func(e *core.RecordEvent) error {
+			ledger, err := account.LedgerPath(cfg.ErasureLedger, e.App.DataDir())
+			if err != nil {
+				return err
+			}
+			return account.Erase(e, ledger)
+		},
+	})
 
 	// Sessions: a row deleted or edited anywhere (the admin UI too) takes effect at once, and a
 	// realtime connection lives only as long as its session.

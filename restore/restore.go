@@ -20,16 +20,29 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"phaseflow/account"
 	"phaseflow/config"
 	"phaseflow/datadir"
 )
 
 // After applies what must survive a restore to the restored data in app. Every restore path calls
 // it exactly once, after the restored database is open and migrated and before the restore is
-// reported done; an error puts the previous data back. Today nothing outlives a restore, so it
-// does nothing: this is where the account erasure ledger is applied, so that an account erased
-// after the backup or replica position was taken is erased again.
+// reported done; an error puts the previous data back. It applies the account erasure ledger
+// (kept outside the data directory, so the restore did not roll it back): an account erased
+// after the backup or replica position was taken is erased again. A ledger that is missing or
+// unreadable fails the restore rather than bring erased people back.
 func After(app core.App, cfg config.Config) error {
+	ledger, err := account.LedgerPath(cfg.ErasureLedger, app.DataDir())
+	if err != nil {
+		return err
+	}
+	n, err := account.ApplyErasures(app, ledger)
+	if err != nil {
+		return fmt.Errorf("failed to apply the erasure ledger to the restored data: %w", err)
+	}
+	if n > 0 {
+		app.Logger().Info("Erased again the accounts the ledger lists", "accounts", n, "ledger", ledger)
+	}
 	return nil
 }
 

@@ -26,6 +26,8 @@ func Register(app core.App, cfg config.Config) {
 		bindUserSessions(user, cfg)
 		bindUserPassword(user, cfg)
 		bindUserCalendarToken(user, cfg)
+		bindUserExport(user)
+		bindUserDelete(user, cfg)
 
 		bindSignup(se, cfg)
 		bindHealth(se)

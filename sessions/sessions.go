@@ -255,8 +255,19 @@ func Touch(app core.App, lt Lifetimes, s Session, now time.Time, force bool) (Se
 
 // List returns the live sessions of userID at now, the most recently seen first.
 func List(app core.App, userID string, now time.Time) ([]Session, error) {
-	recs, err := app.FindRecordsByFilter(Collection, "user = {:user} && idleExpires > {:now} && expires > {:now}",
-		"-lastSeen", 0, 0, dbx.Params{"user": userID, "now": now.UTC().Format(types.DefaultDateLayout)})
+	return findAll(app, "user = {:user} && idleExpires > {:now} && expires > {:now}", "-lastSeen",
+		dbx.Params{"user": userID, "now": now.UTC().Format(types.DefaultDateLayout)})
+}
+
+// All returns every stored session of userID, ended ones the cleanup has not removed yet
+// included, the oldest first (the account's data export).
+func All(app core.App, userID string) ([]Session, error) {
+	return findAll(app, FieldUser+" = {:user}", FieldCreated, dbx.Params{"user": userID})
+}
+
+// findAll reads the sessions matching a PocketBase filter, in sort order.
+func findAll(app core.App, filter, sort string, params dbx.Params) ([]Session, error) {
+	recs, err := app.FindRecordsByFilter(Collection, filter, sort, 0, 0, params)
 	if err != nil {
 		return nil, err
 	}

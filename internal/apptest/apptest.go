@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/pocketbase/pocketbase/tests"
 
 	"phaseflow/audit"
+	"phaseflow/account"
 	"phaseflow/config"
 	"phaseflow/hooks"
 	_ "phaseflow/migrations"
@@ -36,23 +38,41 @@ func init() {
 	settings.SetConsole(io.Discard)
 }
 
-// Config returns the configuration tests start from: the defaults, as with an empty environment.
+// Config returns the configuration tests start from: the defaults, as with an empty environment,
+// except for the erasure ledger, which is an empty ledger in a temporary dir of the test (the
+// default, next to the data dir, would land in the system's temporary dir, which every test app
+// shares), as a server start would have created it.
 func Config(t testing.TB) config.Config {
 	t.Helper()
 	cfg, err := config.FromEnv(func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatalf("default config: %v", err)
 	}
+	cfg.ErasureLedger = filepath.Join(t.TempDir(), "erasures")
+	if err := account.PrepareLedger(cfg.ErasureLedger); err != nil {
+		t.Fatal(err)
+	}
 	return cfg
 }
 
 // NewApp returns a fresh test app with PhaseFlow's hooks and routes registered. Migrations are
-// applied by tests.NewTestApp.
+// applied by tests.NewTestApp. Without cfg.ErasureLedger the app's erasure ledger is a file in a
+// temporary dir of the test (see Config).
 func NewApp(t testing.TB, cfg config.Config) *tests.TestApp {
 	t.Helper()
-	app, err := tests.NewTestApp(t.TempDir())
+	return NewAppFrom(t, cfg, t.TempDir())
+}
+
+// NewAppFrom is NewApp on a copy of the data dir dataDir (for example a copy of another test
+// app's data dir, standing in for a restored backup); dataDir itself is not changed.
+func NewAppFrom(t testing.TB, cfg config.Config, dataDir string) *tests.TestApp {
+	t.Helper()
+	app, err := tests.NewTestApp(dataDir)
 	if err != nil {
 		t.Fatalf("failed to create the test app: %v", err)
+	}
+	if cfg.ErasureLedger == "" {
+		cfg.ErasureLedger = filepath.Join(t.TempDir(), "erasures")
 	}
 	t.Cleanup(app.Cleanup)
 	hooks.Register(app, cfg)
@@ -72,7 +92,14 @@ type Server struct {
 // built, e.g. to bind a test's own hook.
 func Start(t testing.TB, cfg config.Config, setup ...func(*tests.TestApp)) *Server {
 	t.Helper()
-	app := NewApp(t, cfg)
+	return StartFrom(t, cfg, t.TempDir(), setup...)
+}
+
+// StartFrom is Start on a copy of the data dir dataDir (see NewAppFrom). Serving runs the
+// start-up work on it, the erasure ledger included.
+func StartFrom(t testing.TB, cfg config.Config, dataDir string, setup ...func(*tests.TestApp)) *Server {
+	t.Helper()
+	app := NewAppFrom(t, cfg, dataDir)
 	for _, f := range setup {
 		f(app)
 	}

@@ -4,6 +4,7 @@
 // deletion).
 import { handleError, pb } from "../pb.js";
 import { alertBox, busy, card, clearFieldErrors, field, h, showFieldErrors, statusBox } from "../ui.js";
+import { dataCards } from "./settings_data.js";
 import { securityCards } from "./settings_security.js";
 
 /** pageSettings renders the settings page into `view`. */
@@ -33,6 +34,7 @@ export async function pageSettings(view) {
         ["settings-cycle", "Cycle", [profileSection(profile), garminSection(profile)]],
         ["settings-calendar", "Calendar", [calendarSection()]],
         ["settings-security", "Sign-in & security", securityCards({ profile, account, appConfig })],
+        ["settings-data", "Your data", dataCards()],
     ];
     view.append(
         h("nav", { class: "toc", "aria-label": "Settings sections" },

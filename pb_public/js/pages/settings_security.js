@@ -301,6 +301,7 @@ const methodNames = {
     email_change_request: "Email change requested",
     account_lock: "Account locked after failed sign-ins",
     user_create: "Account created by the operator",
+    account_export: "Data downloaded",
 };
 
 const outcomeNames = {
