@@ -3,6 +3,7 @@ package routes_test
 import (
 	"net/http"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func timeBoth(t *testing.T, srv *apptest.Server, n int, send func(ip string, kno
 	var firstKnown, firstUnknown *apptest.Response
 	for i := 0; i < n; i++ {
 		for _, isKnown := range []bool{true, false} {
-			ip := "127.0.3." + itoa(1+len(k)+len(u))
+			ip := "127.0.3." + strconv.Itoa(1+len(k)+len(u))
 			start := time.Now()
 			res := send(ip, isKnown)
 			d := time.Since(start)
@@ -48,76 +49,73 @@ func timeBoth(t *testing.T, srv *apptest.Server, n int, send func(ip string, kno
 	return median(k), median(u)
 }
 
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	s := ""
-	for ; n > 0; n /= 10 {
-		s = string(rune('0'+n%10)) + s
-	}
-	return s
-}
+// timeRounds is how many times sameTime measures before it calls a gap real: a machine busy with
+// other tests can slow one side of a round, but not the same side of every round.
+const timeRounds = 3
 
-// checkClose fails when the medians differ by more than a factor of two and more than 1 ms:
-// generous against noise, far below the gap of an answer that skips the work.
-func checkClose(t *testing.T, what string, known, unknown time.Duration) {
+// sameTime measures known and unknown addresses (timeBoth, n = 30) and fails when the medians
+// differ by more than a factor of two and more than 1 ms in every one of timeRounds rounds:
+// generous against noise, far below the gap of an answer that skips the work, which shows in
+// every round.
+func sameTime(t *testing.T, what string, srv *apptest.Server, send func(ip string, known bool) apptest.Response) {
 	t.Helper()
-	t.Logf("%s: median %v for a known address, %v for an unknown one", what, known, unknown)
-	hi, lo := max(known, unknown), min(known, unknown)
-	if hi-lo > time.Millisecond && hi > 2*lo {
-		t.Fatalf("%s: the time tells known (%v) from unknown (%v) addresses", what, known, unknown)
+	for round := 1; round <= timeRounds; round++ {
+		known, unknown := timeBoth(t, srv, 30, send)
+		t.Logf("%s, round %d: median %v for a known address, %v for an unknown one", what, round, known, unknown)
+		hi, lo := max(known, unknown), min(known, unknown)
+		if hi-lo <= time.Millisecond || hi <= 2*lo {
+			return
+		}
 	}
+	t.Fatalf("%s: in %d rounds the time told known from unknown addresses", what, timeRounds)
 }
 
-// The tests below compare medians of 30 requests each; they run alone (not in parallel) so other
+// The tests below compare medians of 30 requests each (up to timeRounds times); they run alone (not in parallel) so other
 // tests do not add noise to one side.
 
 func TestEmailCodeRequestTakesAsLongForUnknownAddresses(t *testing.T) {
 	srv := apptest.Start(t, apptest.Config(t))
 	// PocketBase hashes a new code for the first 10 live codes of an account, then reuses the
-	// last: three accounts keep every known request below that, doing the full work.
-	for _, email := range []string{"ana@example.com", "bob@example.com", "cem@example.com"} {
-		apptest.CreateUser(t, srv.App, email)
+	// last: three accounts per round keep every known request below that, doing the full work.
+	n := 3 * timeRounds
+	for k := range n {
+		apptest.CreateUser(t, srv.App, "known"+strconv.Itoa(k)+"@example.com")
 	}
 	i := 0
-	known, unknown := timeBoth(t, srv, 30, func(ip string, isKnown bool) apptest.Response {
+	sameTime(t, "request-otp", srv, func(ip string, isKnown bool) apptest.Response {
 		i++
-		email := []string{"nobody1@example.com", "nobody2@example.com", "nobody3@example.com"}[i%3]
+		email := "nobody" + strconv.Itoa(i%n) + "@example.com"
 		if isKnown {
-			email = []string{"ana@example.com", "bob@example.com", "cem@example.com"}[i%3]
+			email = "known" + strconv.Itoa(i%n) + "@example.com"
 		}
 		return srv.DoFrom(t, ip, "POST", "/api/collections/users/request-otp", map[string]string{"email": email}, nil)
 	})
-	checkClose(t, "request-otp", known, unknown)
 }
 
 func TestPasswordResetRequestTakesAsLongForUnknownAddresses(t *testing.T) {
 	srv := apptest.Start(t, apptest.Config(t))
 	apptest.CreateUser(t, srv.App, "ana@example.com")
-	known, unknown := timeBoth(t, srv, 30, func(ip string, isKnown bool) apptest.Response {
+	sameTime(t, "request-password-reset", srv, func(ip string, isKnown bool) apptest.Response {
 		email := "nobody@example.com"
 		if isKnown {
 			email = "ana@example.com"
 		}
 		return srv.DoFrom(t, ip, "POST", "/api/collections/users/request-password-reset", map[string]string{"email": email}, nil)
 	})
-	checkClose(t, "request-password-reset", known, unknown)
 }
 
 func TestSignupRequestTakesAsLongForTakenAddresses(t *testing.T) {
 	srv := openRegistration(t)
 	apptest.CreateUser(t, srv.App, "ana@example.com")
 	i := 0
-	known, unknown := timeBoth(t, srv, 30, func(ip string, isKnown bool) apptest.Response {
+	sameTime(t, "signup", srv, func(ip string, isKnown bool) apptest.Response {
 		i++
-		email := "free" + itoa(i) + "@example.com"
+		email := "free" + strconv.Itoa(i) + "@example.com"
 		if isKnown {
 			email = "ana@example.com"
 		}
 		return srv.DoFrom(t, ip, "POST", "/api/signup", map[string]string{"email": email}, nil)
 	})
-	checkClose(t, "signup", known, unknown)
 }
 
 func TestEmailChangeToATakenAddressAnswersLikeAFreeOne(t *testing.T) {
@@ -127,9 +125,9 @@ func TestEmailChangeToATakenAddressAnswersLikeAFreeOne(t *testing.T) {
 	auth := apptest.Auth(apptest.Token(t, srv.App, ana))
 	before := apptest.UsersSnapshot(t, srv.App)
 	i := 0
-	known, unknown := timeBoth(t, srv, 30, func(ip string, isKnown bool) apptest.Response {
+	sameTime(t, "request-email-change", srv, func(ip string, isKnown bool) apptest.Response {
 		i++
-		email := "free" + itoa(i) + "@example.com"
+		email := "free" + strconv.Itoa(i) + "@example.com"
 		if isKnown {
 			email = "BOB@example.com"
 		}
@@ -139,7 +137,6 @@ func TestEmailChangeToATakenAddressAnswersLikeAFreeOne(t *testing.T) {
 		}
 		return res
 	})
-	checkClose(t, "request-email-change", known, unknown)
 	if apptest.UsersSnapshot(t, srv.App) != before {
 		t.Fatal("an email-change request changed an account")
 	}

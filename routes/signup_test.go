@@ -213,7 +213,13 @@ func TestPreRegistrationTakeoverIsImpossible(t *testing.T) {
 	res := srv.Do(t, "POST", "/api/collections/users/request-otp", map[string]string{"email": "victim@example.com"}, nil)
 	otpID, _ := res.JSON(t)["otpId"].(string)
 	apptest.Eventually(t, 5*time.Second, "the code", func() bool { return srv.App.TestMailer.TotalSend() >= 1 })
-	owner := srv.Do(t, "POST", "/api/collections/users/auth-with-otp", map[string]string{"otpId": otpID, "password": lastCode(t, srv)}, nil)
+	// The mail is counted sent a moment before PocketBase records where it went; until then the
+	// code is refused unspent (TestCodeNotYetRecordedIsRefusedUnspent).
+	var owner apptest.Response
+	apptest.Eventually(t, 5*time.Second, "the owner's email-code sign-in", func() bool {
+		owner = srv.Do(t, "POST", "/api/collections/users/auth-with-otp", map[string]string{"otpId": otpID, "password": lastCode(t, srv)}, nil)
+		return owner.Status != http.StatusBadRequest || !strings.Contains(string(owner.Body), "on its way")
+	})
 	if owner.Status != http.StatusOK {
 		t.Fatalf("owner's email-code sign-in: expected 200, got %d: %s", owner.Status, owner.Body)
 	}
@@ -221,4 +227,43 @@ func TestPreRegistrationTakeoverIsImpossible(t *testing.T) {
 	if res := passwordAttempt(t, srv, "", "users", "victim@example.com", squatterPassword); res.Status != http.StatusBadRequest {
 		t.Fatalf("expected the squatter's password to stop working, got %d", res.Status)
 	}
+}
+
+// TestCodeNotYetRecordedIsRefusedUnspent: PocketBase records where a code went only once its mail
+// has left. An unverified account's code used before that would sign the person in without the
+// verified upgrade (the squatter's password and sessions would stay), so it is refused, unspent,
+// and works once the address is recorded.
+func TestCodeNotYetRecordedIsRefusedUnspent(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t, manySignIns(t))
+	victim := apptest.CreateUser(t, srv.App, "early@example.com", func(r *core.Record) { r.SetVerified(false) })
+	squatterToken := apptest.Token(t, srv.App, victim)
+	otp := core.NewOTP(srv.App)
+	otp.SetCollectionRef(victim.Collection().Id)
+	otp.SetRecordRef(victim.Id)
+	otp.SetPassword("12345678")
+	if err := srv.App.Save(otp); err != nil {
+		t.Fatal(err)
+	}
+	before := apptest.UsersSnapshot(t, srv.App)
+	res := srv.Do(t, "POST", "/api/collections/users/auth-with-otp", map[string]string{"otpId": otp.Id, "password": "12345678"}, nil)
+	if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "on its way") || strings.Contains(string(res.Body), "token") {
+		t.Fatalf("expected 400 \"on its way\", got %d: %s", res.Status, res.Body)
+	}
+	if apptest.UsersSnapshot(t, srv.App) != before {
+		t.Fatal("the refused code changed the account")
+	}
+	otp.SetSentTo("early@example.com")
+	if err := srv.App.Save(otp); err != nil {
+		t.Fatal(err)
+	}
+	res = srv.Do(t, "POST", "/api/collections/users/auth-with-otp", map[string]string{"otpId": otp.Id, "password": "12345678"}, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("expected the unspent code to work once recorded, got %d: %s", res.Status, res.Body)
+	}
+	after, _ := srv.App.FindRecordById(users.Collection, victim.Id)
+	if !after.Verified() || after.ValidatePassword(apptest.Password) {
+		t.Fatal("expected the account verified and its old password gone")
+	}
+	requireEnded(t, srv, victim, squatterToken)
 }
