@@ -79,5 +79,19 @@ func TestBrowserScreenshots(t *testing.T) {
 			paths = append(paths, tab.screenshot(l.name+"-"+s.name, s.width, s.height, s.mobile))
 		}
 	}
+	// Sign-up (open registration), at its first and second step.
+	open := openServer(t)
+	signup := newTab(t)
+	signup.navigate(open.URL + "/signup")
+	signup.waitFor("the sign-up page", `document.querySelector("#signup-form")`)
+	for _, s := range sizes {
+		paths = append(paths, signup.screenshot("signup-"+s.name, s.width, s.height, s.mobile))
+	}
+	signup.typeInto("#signup-form input[name=email]", "screens-signup@example.com")
+	signup.click("#signup-form button[type=submit]")
+	signup.waitFor("the code step", `document.querySelector("#signup-code-form input[name=code]")`)
+	for _, s := range sizes {
+		paths = append(paths, signup.screenshot("signup-code-"+s.name, s.width, s.height, s.mobile))
+	}
 	t.Logf("screenshots:\n%s", strings.Join(paths, "\n"))
 }
