@@ -235,9 +235,9 @@ func TestFromEnvFullEnvironment(t *testing.T) {
 			},
 			EncryptionKey: validBackupKey,
 		},
-		Replica: Replica{URL: "s3://phaseflow-replica/prod/data", Kind: ReplicaS3, Bucket: "phaseflow-replica", Path: "prod/data"},
-		Metrics: Metrics{Addr: "0.0.0.0:9091", AllowRemote: true},
-		ErasureLedger:        "/var/lib/phaseflow/erasures",
+		Replica:       Replica{URL: "s3://phaseflow-replica/prod/data", Kind: ReplicaS3, Bucket: "phaseflow-replica", Path: "prod/data"},
+		Metrics:       Metrics{Addr: "0.0.0.0:9091", AllowRemote: true},
+		ErasureLedger: "/var/lib/phaseflow/erasures",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("expected %#v, got %#v", want, got)

@@ -19,8 +19,8 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
-	"phaseflow/audit"
 	"phaseflow/account"
+	"phaseflow/audit"
 	"phaseflow/config"
 	"phaseflow/hooks"
 	_ "phaseflow/migrations"
