@@ -52,13 +52,18 @@ func Register(app core.App, cfg config.Config) {
 		return e.Next()
 	})
 
-	// Start: the erasure ledger is applied again (a restored older copy must not bring an erased
-	// account back), the environment is applied to PocketBase's settings, then the jobs are
-	// scheduled. The migrations ran before.
+	// Start: the environment is applied to PocketBase's settings, then the erasure ledger is applied
+	// again (a restored older copy must not bring an erased account back), then the jobs are
+	// scheduled. The migrations ran before. Settings come first: deleting a record removes its files
+	// in a PocketBase goroutine that reads the storage settings, which a settings save rewrites in
+	// place — in this order no save runs while those goroutines do, and they use the configured storage.
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Id:       "phaseflowStartup",
 		Priority: startupPriority,
 		Func: func(se *core.ServeEvent) error {
+			if err := settings.Apply(se.App, cfg); err != nil {
+				return fmt.Errorf("failed to apply the configuration: %w", err)
+			}
 			ledger, err := account.LedgerPath(cfg.ErasureLedger, se.App.DataDir())
 			if err != nil {
 				return err
@@ -68,9 +73,6 @@ func Register(app core.App, cfg config.Config) {
 			}
 			if _, err := account.ApplyErasures(se.App, ledger); err != nil {
 				return fmt.Errorf("failed to apply the erasure ledger (ERASURE_LEDGER): %w", err)
-			}
-			if err := settings.Apply(se.App, cfg); err != nil {
-				return fmt.Errorf("failed to apply the configuration: %w", err)
 			}
 			if err := settings.UpsertSuperuser(se.App, cfg); err != nil {
 				return fmt.Errorf("failed to create the superuser from POCKETBASE_ADMIN_EMAIL: %w", err)
