@@ -12,6 +12,8 @@
 //     id_token; deleted by PocketBase's cascade.
 //   - auth_events (a relation with cascade delete): exported; deleted by the cascade, and one
 //     anonymised "account_delete" row (time and how, no id, email, address or agent) is written.
+//     Rows that name the account's email without the account (its sign-up request, attempts
+//     before it existed; eventsOfEmailOnly): exported and deleted here.
 //   - _externalAuths, _mfas, _otps, _authOrigins (PocketBase's own, by recordRef): the linked
 //     identities are exported (provider, subject, date); PocketBase deletes all four with the
 //     record.
@@ -20,3 +22,17 @@
 //
 // A collection that gains account data belongs in both lists.
 package account
+
+import (
+	"strings"
+
+	"github.com/pocketbase/dbx"
+
+	"phaseflow/audit"
+)
+
+// eventsOfEmailOnly selects the auth_events rows that name email (in any case) but no account.
+func eventsOfEmailOnly(email string) dbx.Expression {
+	return dbx.And(dbx.HashExp{audit.FieldUser: ""},
+		dbx.NewExp("lower(["+audit.FieldIdentity+"]) = {:email}", dbx.Params{"email": strings.ToLower(email)}))
+}

@@ -55,7 +55,7 @@ func deletionOf(ctx context.Context) deletion {
 // holds PocketBase's delete and cascade: the record, its sessions and auth_events (relations with
 // cascade delete), and its _externalAuths, _mfas, _otps and _authOrigins rows. In the same
 // transaction it then deletes what names only the account's email (its auth_locks row, its
-// pending sign-ups), writes one anonymised audit row (the time and how; no id, email, address or
+// pending sign-ups, audit rows of the email without an account), writes one anonymised audit row (the time and how; no id, email, address or
 // agent) and appends the id to the erasure ledger at ledgerPath. Any failure, the ledger's
 // included, rolls the whole deletion back: an erasure is never only in the database.
 func Erase(e *core.RecordEvent, ledgerPath string) error {
@@ -73,6 +73,11 @@ func Erase(e *core.RecordEvent, ledgerPath string) error {
 		}
 		if _, err := tx.DB().Delete(signup.Collection, dbx.HashExp{signup.FieldEmail: email}).Execute(); err != nil {
 			return fmt.Errorf("failed to delete the pending sign-ups: %w", err)
+		}
+		// Audit rows that name the email but no account: sign-up requests, attempts before the
+		// account existed or after it was unlinked.
+		if _, err := tx.DB().Delete(audit.Collection, eventsOfEmailOnly(email)).Execute(); err != nil {
+			return fmt.Errorf("failed to delete the audit rows of the email: %w", err)
 		}
 		if err := audit.Write(tx, audit.Event{
 			Method: audit.MethodAccountDelete, Outcome: audit.OutcomeSuccess, Reason: d.reason, Collection: users.Collection,

@@ -88,3 +88,21 @@ func TestErasureSurvivesARestoreOfAnOlderCopy(t *testing.T) {
 		}
 	})
 }
+
+// TestErasedBeforeReadsTheAudit: the start asks the database whether accounts were erased, to
+// refuse a missing ledger where they were.
+func TestErasedBeforeReadsTheAudit(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	srv := apptest.Start(t, cfg)
+	if erased, err := account.ErasedBefore(srv.App); err != nil || erased {
+		t.Fatalf("expected no erasure on a new database, got %v %v", erased, err)
+	}
+	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
+	if err := account.Delete(srv.App, ana, account.ReasonOwner); err != nil {
+		t.Fatal(err)
+	}
+	if erased, err := account.ErasedBefore(srv.App); err != nil || !erased {
+		t.Fatalf("expected the erasure found, got %v %v", erased, err)
+	}
+}

@@ -150,8 +150,10 @@ func NewExport(app core.App, user *core.Record, currentSession string, now time.
 		}
 	}
 
-	events, err := app.FindRecordsByFilter(audit.Collection, audit.FieldUser+" = {:user}", audit.FieldCreated, 0, 0,
-		dbx.Params{"user": user.Id})
+	var events []*core.Record
+	err = app.RecordQuery(audit.Collection).
+		Where(dbx.Or(dbx.HashExp{audit.FieldUser: user.Id}, eventsOfEmailOnly(user.Email()))).
+		OrderBy(audit.FieldCreated + " ASC").All(&events)
 	if err != nil {
 		return Export{}, fmt.Errorf("failed to read the auth events: %w", err)
 	}

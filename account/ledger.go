@@ -17,6 +17,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
+	"phaseflow/audit"
 	"phaseflow/users"
 )
 
@@ -75,13 +76,23 @@ func LedgerPath(configured, dataDir string) (string, error) {
 	return path, nil
 }
 
-// PrepareLedger makes sure the ledger at path can be appended to, creating it (mode 0600, with
-// its header) when it does not exist yet. It is called at every start, so that a ledger that
-// cannot be written stops the server instead of refusing every erasure later.
-func PrepareLedger(path string) error {
+// PrepareLedger makes sure the ledger at path can be appended to. It is called at every start,
+// so that a ledger that cannot be written stops the server instead of refusing every erasure
+// later. A missing ledger is created (mode 0600, with its header) only when no account was
+// erased before (erasedBefore, from ErasedBefore): on a first install or an upgrade. Where
+// accounts were erased, a missing ledger was lost or not copied to this machine, and starting
+// with a new one would let a restore bring those people back, so the start stops and says so.
+func PrepareLedger(path string, erasedBefore bool) error {
 	ledgerMu.Lock()
 	defer ledgerMu.Unlock()
-	f, err := openLedger(path)
+	f, err := openLedger(path, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		if erasedBefore {
+			return fmt.Errorf("%w: %s is missing, but this database has erased accounts before; "+
+				"copy the ledger back from the old server or your backups (only if it is lost for good, create it empty)", ErrLedger, path)
+		}
+		f, err = openLedger(path, true)
+	}
 	if err != nil {
 		return err
 	}
@@ -91,10 +102,27 @@ func PrepareLedger(path string) error {
 	return nil
 }
 
-// openLedger opens the ledger for appending, creating it with its header, synced to disk with
-// its directory entry, when it is missing or empty.
-func openLedger(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+// ErasedBefore reports whether the database of app records an erasure: an anonymised
+// account_delete row, kept for AUTH_EVENTS_RETENTION_DAYS.
+func ErasedBefore(app core.App) (bool, error) {
+	var n int64
+	err := app.DB().Select("count(*)").From(audit.Collection).Where(dbx.HashExp{
+		audit.FieldMethod: audit.MethodAccountDelete, audit.FieldOutcome: audit.OutcomeSuccess,
+	}).Row(&n)
+	if err != nil {
+		return false, fmt.Errorf("failed to look for earlier erasures: %w", err)
+	}
+	return n > 0, nil
+}
+
+// openLedger opens the ledger for appending, writing its header, synced to disk with its
+// directory entry, when it is empty or (with create) missing.
+func openLedger(path string, create bool) (*os.File, error) {
+	flags := os.O_RDWR | os.O_APPEND
+	if create {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrLedger, err)
 	}
@@ -121,7 +149,9 @@ func appendLedger(path, id string, at time.Time) error {
 	}
 	ledgerMu.Lock()
 	defer ledgerMu.Unlock()
-	f, err := openLedger(path)
+	// Never created here: a ledger that went missing while the server ran would start again
+	// without the erasures it held.
+	f, err := openLedger(path, false)
 	if err != nil {
 		return err
 	}

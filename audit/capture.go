@@ -7,6 +7,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
 
+	"phaseflow/internal/reqbody"
 	"phaseflow/users"
 )
 
@@ -60,8 +61,7 @@ func CapturePassword(e *core.RecordAuthWithPasswordRequestEvent) error {
 
 // CaptureOTPRequest records the email and account of an email-code request.
 func CaptureOTPRequest(e *core.RecordCreateOTPRequestEvent) error {
-	if info, err := e.RequestInfo(); err == nil {
-		email, _ := info.Body["email"].(string)
+	if email, err := reqbody.String(e.RequestEvent, "email"); err == nil {
 		e.Set(identityKey, email)
 	}
 	if e.Record == nil {

@@ -42,9 +42,25 @@ func TestErasureLedgerOnTheBinary(t *testing.T) {
 		t.Fatalf("delete the account: %v", err)
 	}
 	second.stop()
-	ledger, err := os.ReadFile(filepath.Join(dir, "pb_data.erasures"))
+	ledgerPath := filepath.Join(dir, "pb_data.erasures")
+	ledger, err := os.ReadFile(ledgerPath)
 	if err != nil || strings.Count(string(ledger), "\n") < 4 {
 		t.Fatalf("expected the header and one erasure in pb_data.erasures, got %q %v", ledger, err)
+	}
+	// A data directory that has erased accounts does not start without its ledger: a new, empty
+	// one would let a restore bring them back.
+	if err := os.Rename(ledgerPath, ledgerPath+".aside"); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runIn(t, dir, baseEnv(adminEnv...), "serve", "--http", "127.0.0.1:0")
+	if code == 0 || !strings.Contains(out, "is missing, but this database has erased accounts before") {
+		t.Fatalf("expected the start to stop without the ledger, got %d: %s", code, out)
+	}
+	if _, err := os.Stat(ledgerPath); !os.IsNotExist(err) {
+		t.Fatalf("expected no new ledger, got %v", err)
+	}
+	if err := os.Rename(ledgerPath+".aside", ledgerPath); err != nil {
+		t.Fatal(err)
 	}
 
 	// The restore: the older pb_data replaces the current one; the ledger next to it stays.

@@ -68,7 +68,11 @@ func Register(app core.App, cfg config.Config) {
 			if err != nil {
 				return err
 			}
-			if err := account.PrepareLedger(ledger); err != nil {
+			erased, err := account.ErasedBefore(se.App)
+			if err != nil {
+				return err
+			}
+			if err := account.PrepareLedger(ledger, erased); err != nil {
 				return fmt.Errorf("failed to open the erasure ledger (ERASURE_LEDGER): %w", err)
 			}
 			if _, err := account.ApplyErasures(se.App, ledger); err != nil {

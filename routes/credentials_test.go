@@ -2,7 +2,9 @@ package routes_test
 
 import (
 	"fmt"
+	"mime/multipart"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"phaseflow/audit"
 	"phaseflow/internal/apptest"
 	"phaseflow/throttle"
 	"phaseflow/users"
@@ -432,5 +435,144 @@ func TestEmailChangeConfirmationIsNoPasswordOracle(t *testing.T) {
 	}
 	if res := confirm("127.0.4.60", "another wrong guess"); res.Status != http.StatusTooManyRequests || !strings.Contains(string(res.Body), "from your address") {
 		t.Fatalf("expected the client's budget spent, got %d: %s", res.Status, res.Body)
+	}
+}
+
+// TestNoSpellingOfACredentialDodgesTheLock: PocketBase binds an auth body with case-insensitive
+// JSON names that ignore '-' and '_' and takes the first of repeated form fields, so every spelling it signs in with is counted against the account and refused
+// while it is locked; a body PhaseFlow cannot read as PocketBase does (XML) is refused unread.
+func TestNoSpellingOfACredentialDodgesTheLock(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t) // 10 failures lock
+	srv := apptest.Start(t, cfg)
+	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
+	const path = "/api/collections/users/auth-with-password"
+	jsonType := map[string]string{"Content-Type": "application/json"}
+	formType := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	multipartBody := func(fields ...string) (string, map[string]string) {
+		var b strings.Builder
+		w := multipart.NewWriter(&b)
+		for i := 0; i < len(fields); i += 2 {
+			if err := w.WriteField(fields[i], fields[i+1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.String(), map[string]string{"Content-Type": w.FormDataContentType()}
+	}
+	attempt := func(ip, password string, i int) apptest.Response {
+		switch i % 5 {
+		case 0:
+			return srv.DoFrom(t, ip, "POST", path, `{"Identity":"ana@example.com","password":"`+password+`"}`, jsonType)
+		case 1:
+			return srv.DoFrom(t, ip, "POST", path, `{"IDENTITY":"ana@example.com","PASSWORD":"`+password+`"}`, jsonType)
+		case 2:
+			return srv.DoFrom(t, ip, "POST", path, `{"iden_tity":"ana@example.com","pass-word":"`+password+`"}`, jsonType)
+		case 3:
+			form := url.Values{"identity": {"ana@example.com", "nobody@example.com"}, "password": {password}}
+			return srv.DoFrom(t, ip, "POST", path, form.Encode(), formType)
+		default:
+			body, headers := multipartBody("identity", "ana@example.com", "identity", "nobody@example.com", "password", password)
+			return srv.DoFrom(t, ip, "POST", path, body, headers)
+		}
+	}
+	for i := range cfg.AccountLockFailures {
+		if res := attempt(fmt.Sprintf("127.0.7.%d", i+1), "a wrong guess", i); res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "Failed to authenticate") {
+			t.Fatalf("spelling %d: expected PocketBase's wrong-password answer, got %d: %s", i%5, res.Status, res.Body)
+		}
+	}
+	for i := range 5 {
+		res := attempt(fmt.Sprintf("127.0.7.%d", 50+i), apptest.Password, i)
+		if res.Status != http.StatusTooManyRequests || !strings.Contains(string(res.Body), "locked") {
+			t.Fatalf("spelling %d: expected the right password refused while locked, got %d: %s", i, res.Status, res.Body)
+		}
+	}
+	if n := len(apptest.AuthEvents(t, srv.App, "method = 'account_lock' && user = {:u}", map[string]any{"u": ana.Id})); n != 1 {
+		t.Fatalf("expected the lock audited once, got %d", n)
+	}
+
+	t.Run("an email-change confirmation in another spelling is refused while locked", func(t *testing.T) {
+		token, err := ana.NewEmailChangeToken("thief@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := srv.DoFrom(t, "127.0.7.60", "POST", "/api/collections/users/confirm-email-change",
+			`{"Token":"`+token+`","Password":"`+apptest.Password+`"}`, jsonType)
+		if res.Status != http.StatusTooManyRequests {
+			t.Fatalf("expected 429, got %d: %s", res.Status, res.Body)
+		}
+		if after, _ := srv.App.FindRecordById(users.Collection, ana.Id); after.Email() != "ana@example.com" {
+			t.Fatal("the email changed")
+		}
+	})
+	t.Run("an email code in another spelling is refused while locked", func(t *testing.T) {
+		res := srv.Do(t, "POST", "/api/collections/users/request-otp", `{"EMAIL":"ana@example.com"}`, jsonType)
+		otpID, _ := res.JSON(t)["otpId"].(string)
+		apptest.Eventually(t, 5*time.Second, "the code", func() bool {
+			for _, m := range srv.App.TestMailer.Messages() {
+				if eightDigits.MatchString(m.Text + m.HTML) {
+					return true
+				}
+			}
+			return false
+		})
+		code := lastCode(t, srv)
+		res = srv.DoFrom(t, "127.0.7.61", "POST", "/api/collections/users/auth-with-otp", `{"OtpId":"`+otpID+`","Password":"`+code+`"}`, jsonType)
+		if res.Status != http.StatusTooManyRequests {
+			t.Fatalf("expected 429, got %d: %s", res.Status, res.Body)
+		}
+		if evs := apptest.AuthEvents(t, srv.App, "method = 'otp_request' && user = {:u}", map[string]any{"u": ana.Id}); len(evs) != 1 || evs[0].GetString(audit.FieldIdentity) != "ana@example.com" {
+			t.Fatalf("expected the code request audited with the email tried, got %d rows", len(evs))
+		}
+	})
+	t.Run("XML is refused unread and audited", func(t *testing.T) {
+		apptest.CreateUser(t, srv.App, "cy@example.com")
+		for i := range cfg.AccountLockFailures + 1 {
+			res := srv.DoFrom(t, fmt.Sprintf("127.0.7.%d", 100+i), "POST", path,
+				`<form><Identity>cy@example.com</Identity><Password>a wrong guess</Password></form>`, map[string]string{"Content-Type": "text/xml"})
+			if res.Status != http.StatusUnsupportedMediaType || !strings.Contains(string(res.Body), "JSON") {
+				t.Fatalf("expected 415 with a sentence, got %d: %s", res.Status, res.Body)
+			}
+		}
+		if evs := apptest.AuthEvents(t, srv.App, "ip = '127.0.7.100' && outcome = 'failure'"); len(evs) != 1 {
+			t.Fatalf("expected the refusal audited, got %d rows", len(evs))
+		}
+		if res := passwordAttempt(t, srv, "127.0.7.120", "users", "cy@example.com", apptest.Password); res.Status != http.StatusOK {
+			t.Fatalf("expected nothing counted against the account, got %d: %s", res.Status, res.Body)
+		}
+	})
+}
+
+// TestOneIPv6NetworkSharesOneBudget: behind a proxy that passes on IPv6 clients, the addresses
+// of one /64 (one subscriber's network) share a budget, so walking through them buys nothing;
+// another network has its own, and an IPv4 client is still counted by its address.
+func TestOneIPv6NetworkSharesOneBudget(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t) // AUTH_RATE_LIMIT 5 per minute
+	cfg.TrustedProxyHeaders = []string{"X-Real-IP"}
+	srv := apptest.Start(t, cfg)
+	from := func(client string) apptest.Response {
+		return srv.Do(t, "POST", "/api/collections/users/auth-with-password",
+			map[string]string{"identity": "nobody@example.com", "password": "a wrong guess"}, map[string]string{"X-Real-IP": client})
+	}
+	for i := range cfg.AuthRateLimit {
+		if res := from(fmt.Sprintf("2001:db8:1:2::%x", i+1)); res.Status != http.StatusBadRequest {
+			t.Fatalf("attempt %d: expected 400, got %d: %s", i+1, res.Status, res.Body)
+		}
+	}
+	if res := from("2001:db8:1:2:ffff:ffff:ffff:fffe"); res.Status != http.StatusTooManyRequests {
+		t.Fatalf("expected a new address in the same /64 refused, got %d: %s", res.Status, res.Body)
+	}
+	if res := from("2001:db8:1:3::1"); res.Status != http.StatusBadRequest {
+		t.Fatalf("expected another /64 to have its own budget, got %d: %s", res.Status, res.Body)
+	}
+	if res := from("192.0.2.7"); res.Status != http.StatusBadRequest {
+		t.Fatalf("expected an IPv4 client to have its own budget, got %d: %s", res.Status, res.Body)
+	}
+	// PocketBase writes IPv6 addresses in full.
+	if evs := apptest.AuthEvents(t, srv.App, "ip = '2001:0db8:0001:0002:ffff:ffff:ffff:fffe' && outcome = 'rate_limited'"); len(evs) != 1 {
+		t.Fatalf("expected the refusal audited with the full address, got %d rows", len(evs))
 	}
 }

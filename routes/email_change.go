@@ -10,6 +10,7 @@ import (
 
 	"phaseflow/audit"
 	"phaseflow/config"
+	"phaseflow/internal/reqbody"
 	"phaseflow/mail"
 	"phaseflow/users"
 )
@@ -30,11 +31,10 @@ func uniformEmailChange(cfg config.Config) func(*core.RequestEvent) error {
 		if e.Auth == nil || e.Auth.Collection().Name != users.Collection {
 			return e.UnauthorizedError("Sign in first to change your email address.", nil)
 		}
-		info, err := e.RequestInfo()
+		raw, err := reqbody.String(e, "newEmail")
 		if err != nil {
 			return e.BadRequestError(`Send {"newEmail": "you@example.com"}.`, nil)
 		}
-		raw, _ := info.Body["newEmail"].(string)
 		newEmail := strings.ToLower(strings.TrimSpace(raw))
 		if a, err := netmail.ParseAddress(newEmail); err != nil || a.Address != newEmail || len(newEmail) > 254 {
 			return e.BadRequestError("Enter the new email address, e.g. you@example.com.", nil)

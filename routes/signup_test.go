@@ -1,6 +1,7 @@
 package routes_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -266,4 +267,52 @@ func TestCodeNotYetRecordedIsRefusedUnspent(t *testing.T) {
 		t.Fatal("expected the account verified and its old password gone")
 	}
 	requireEnded(t, srv, victim, squatterToken)
+}
+
+// TestSignupMailsOneAddressBoundedFromAnyAddresses: a stranger asking again and again, from as
+// many client addresses as they like, gets PhaseFlow to mail one address at most MaxLive times
+// while the codes live; the answer stays the same, free or taken, and the newest code still works.
+func TestSignupMailsOneAddressBoundedFromAnyAddresses(t *testing.T) {
+	t.Parallel()
+	srv := openRegistration(t)
+	apptest.CreateUser(t, srv.App, "ana@example.com")
+	for k, email := range []string{"free@example.com", "ana@example.com"} {
+		var ids []string
+		for i := range signup.MaxLive + 3 {
+			res := srv.DoFrom(t, fmt.Sprintf("127.0.8.%d", 1+i+20*k), "POST", "/api/signup", map[string]string{"email": email}, nil)
+			if res.Status != http.StatusOK {
+				t.Fatalf("%s request %d: expected 200, got %d: %s", email, i+1, res.Status, res.Body)
+			}
+			id, _ := res.JSON(t)["signupId"].(string)
+			ids = append(ids, id)
+		}
+		if ids[signup.MaxLive] != ids[signup.MaxLive-1] || ids[signup.MaxLive+2] != ids[signup.MaxLive-1] {
+			t.Fatalf("%s: expected the requests past %d answered with the newest sign-up, got %v", email, signup.MaxLive, ids)
+		}
+	}
+	apptest.Eventually(t, 5*time.Second, "the mails", func() bool { return srv.App.TestMailer.TotalSend() >= 2*signup.MaxLive })
+	time.Sleep(200 * time.Millisecond) // a mail too many would have left by now
+	perAddress := map[string]int{}
+	for _, m := range srv.App.TestMailer.Messages() {
+		perAddress[m.To[0].Address]++
+	}
+	if perAddress["free@example.com"] != signup.MaxLive || perAddress["ana@example.com"] != signup.MaxLive {
+		t.Fatalf("expected %d mails to each address, got %v", signup.MaxLive, perAddress)
+	}
+	// The newest sign-up's code is one of those mailed (mails may leave in any order); fewer
+	// wrong codes than end a sign-up find it.
+	var newest string
+	if res := srv.Do(t, "POST", "/api/signup", map[string]string{"email": "free@example.com"}, nil); res.Status == http.StatusOK {
+		newest, _ = res.JSON(t)["signupId"].(string)
+	}
+	for _, m := range srv.App.TestMailer.Messages() {
+		if m.To[0].Address != "free@example.com" {
+			continue
+		}
+		res := srv.Do(t, "POST", "/api/signup/verify", map[string]string{"signupId": newest, "code": eightDigits.FindString(m.Text)}, nil)
+		if res.Status == http.StatusOK {
+			return
+		}
+	}
+	t.Fatal("expected one of the mailed codes to complete the newest sign-up")
 }

@@ -471,6 +471,34 @@ func TestUserDelete(t *testing.T) {
 	})
 }
 
+// TestUserDeleteRefusedWhenTheLedgerWentMissing: a ledger removed while the server runs is not
+// created again with this one erasure in it (the earlier ones would be lost); the deletion is
+// refused and nothing changes.
+func TestUserDeleteRefusedWhenTheLedgerWentMissing(t *testing.T) {
+	t.Parallel()
+	cfg := dataConfig(t)
+	srv := apptest.Start(t, cfg)
+	ana := apptest.CreateUser(t, srv.App, "ana@example.com")
+	token := srv.SignIn(t, "ana@example.com", "test")
+	if err := os.Remove(cfg.ErasureLedger); err != nil {
+		t.Fatal(err)
+	}
+	before := apptest.UsersSnapshot(t, srv.App)
+	res := srv.Do(t, "DELETE", "/api/user", deleteBody("ana@example.com", ""), apptest.Auth(token))
+	if res.Status != http.StatusServiceUnavailable {
+		t.Fatalf("expected 503, got %d: %s", res.Status, res.Body)
+	}
+	if _, err := os.Stat(cfg.ErasureLedger); !os.IsNotExist(err) {
+		t.Fatalf("expected no new ledger, got %v", err)
+	}
+	if apptest.UsersSnapshot(t, srv.App) != before {
+		t.Fatal("the account changed")
+	}
+	if _, err := srv.App.FindRecordById(users.Collection, ana.Id); err != nil {
+		t.Fatalf("expected Ana's account to remain: %v", err)
+	}
+}
+
 // TestUserDeleteFailsClosed: when the erasure ledger cannot be written, no path deletes an
 // account, so an erasure is never only in the database.
 func TestUserDeleteFailsClosed(t *testing.T) {

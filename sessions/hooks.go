@@ -8,6 +8,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
 
+	"phaseflow/internal/reqbody"
 	"phaseflow/users"
 )
 
@@ -114,11 +115,7 @@ func Issue(e *core.RecordAuthRequestEvent, lt Lifetimes) error {
 // for Pocket-ID), with "+mfa" when it completed a second factor.
 func signInMethod(e *core.RecordAuthRequestEvent) string {
 	method := e.AuthMethod
-	info, err := e.RequestInfo()
-	if err != nil {
-		return method
-	}
-	if provider, _ := info.Body["provider"].(string); method == core.MFAMethodOAuth2 && provider != "" {
+	if provider, _ := reqbody.String(e.RequestEvent, "provider"); method == core.MFAMethodOAuth2 && provider != "" {
 		method = provider
 	}
 	if users.SecondFactorUsed(e) {

@@ -45,6 +45,10 @@ const (
 	CodeLifetime = 10 * time.Minute
 	// MaxAttempts is how many wrong codes end a pending sign-up.
 	MaxAttempts = 5
+	// MaxLive is how many live sign-ups one address may have. Past it a request gets the newest
+	// one's id and no mail, so no one can make PhaseFlow mail an address more often, from however
+	// many client addresses (PocketBase's request-otp does the same past 10 live codes).
+	MaxLive = 5
 )
 
 // ErrInvalidCode is the one answer to a wrong, expired, used up or unknown code.
@@ -53,12 +57,22 @@ var ErrInvalidCode = errors.New("invalid or expired code")
 // Request starts a sign-up for email at now and returns its id. A code goes to a free address; a
 // taken one gets a notice that someone tried to sign up with it. Both paths write the same row
 // (a taken address's is a decoy no code can complete) and mail after the caller has answered, so
-// neither the answer nor its time says whether the address has an account.
+// neither the answer nor its time says whether the address has an account. Past MaxLive live
+// sign-ups of the address it returns the newest one's id and mails nothing, taken or not.
 func Request(app core.App, email, appURL string, now time.Time) (string, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	col, err := app.FindCachedCollectionByNameOrId(Collection)
 	if err != nil {
 		return "", err
+	}
+	live, err := app.FindRecordsByFilter(col, FieldEmail+" = {:email} && "+FieldExpires+" > {:now}", "-"+FieldExpires, MaxLive, 0,
+		dbx.Params{"email": email, "now": now.UTC().Format(types.DefaultDateLayout)})
+	if err != nil {
+		return "", fmt.Errorf("failed to count the address's sign-ups: %w", err)
+	}
+	if len(live) >= MaxLive {
+		app.Logger().Warn("Too many sign-up requests for one address - answering with the newest, no mail", "signup", live[0].Id)
+		return live[0].Id, nil
 	}
 	code, err := newCode()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/router"
 
 	"phaseflow/audit"
+	"phaseflow/internal/reqbody"
 	"phaseflow/mail"
 )
 
@@ -50,10 +52,16 @@ func Middleware(l Limits) func(*core.RequestEvent) error {
 			return e.Next()
 		}
 		now := time.Now()
-		if ok, wait := Take(e.App, budget, e.RealIP(), l.PerClient, now); !ok {
+		if ok, wait := Take(e.App, budget, Client(e.RealIP()), l.PerClient, now); !ok {
 			return tooMany(e, wait, "Too many attempts from your address. Try again in "+humanWait(wait)+".")
 		}
-		key := lockKeyOf(e)
+		if !bindable(e.Request) {
+			return e.Error(http.StatusUnsupportedMediaType, "Send the request body as JSON, e.g. {\"identity\": \"you@example.com\", \"password\": \"…\"}.", nil)
+		}
+		key, err := lockKeyOf(e)
+		if err != nil {
+			return e.BadRequestError("The request body could not be read. Send it as JSON, e.g. {\"identity\": \"you@example.com\", \"password\": \"…\"}.", nil)
+		}
 		if key == "" {
 			return e.Next()
 		}
@@ -123,48 +131,84 @@ func lockNotice(to string, f Failure, appURL string) mail.Message {
 	}
 }
 
-// lockKeyOf returns the lock key of a password or email-code sign-in, or "".
-func lockKeyOf(e *core.RequestEvent) string {
+// lockKeyOf returns the lock key of a password or email-code sign-in or an email-change
+// confirmation, or "" for another request. It reads the body as PocketBase's handler will bind
+// it (phaseflow/internal/reqbody), so no spelling of "identity" reaches PocketBase uncounted; an
+// error is a body that PocketBase's handler would refuse too.
+func lockKeyOf(e *core.RequestEvent) (string, error) {
 	rest, ok := strings.CutPrefix(e.Request.URL.Path, "/api/collections/")
 	if !ok || e.Request.Method != http.MethodPost {
-		return ""
+		return "", nil
 	}
 	name, action, _ := strings.Cut(rest, "/")
 	col, err := e.App.FindCachedCollectionByNameOrId(name)
 	if err != nil || !col.IsAuth() {
-		return ""
-	}
-	info, err := e.RequestInfo()
-	if err != nil {
-		return ""
+		return "", nil
 	}
 	switch action {
 	case "auth-with-password":
-		identity, _ := info.Body["identity"].(string)
-		if identity == "" {
-			return ""
+		identity, err := reqbody.String(e, "identity")
+		if err != nil || identity == "" {
+			return "", err
 		}
-		return AccountKey(col.Id, identity)
+		return AccountKey(col.Id, identity), nil
 	case "auth-with-otp":
-		otpID, _ := info.Body["otpId"].(string)
+		otpID, err := reqbody.String(e, "otpId")
+		if err != nil {
+			return "", err
+		}
 		otp, err := e.App.FindOTPById(otpID)
 		if err != nil || otp.CollectionRef() != col.Id {
-			return ""
+			return "", nil
 		}
 		owner, err := e.App.FindRecordById(col, otp.RecordRef())
 		if err != nil {
-			return ""
+			return "", nil
 		}
-		return AccountKey(col.Id, owner.Email())
+		return AccountKey(col.Id, owner.Email()), nil
 	case "confirm-email-change":
-		token, _ := info.Body["token"].(string)
+		token, err := reqbody.String(e, "token")
+		if err != nil {
+			return "", err
+		}
 		owner, err := e.App.FindAuthRecordByToken(token, core.TokenTypeEmailChange)
 		if err != nil || owner.Collection().Id != col.Id {
-			return ""
+			return "", nil
 		}
-		return AccountKey(col.Id, owner.Email())
+		return AccountKey(col.Id, owner.Email()), nil
 	}
-	return ""
+	return "", nil
+}
+
+// Client is the budget key of the client address ip: the address itself for IPv4, its /64 for
+// IPv6, the smallest block one subscriber is given (RFC 6177), so that walking through the
+// addresses of one's own network does not buy new budgets.
+func Client(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	return netip.PrefixFrom(addr, 64).Masked().String()
+}
+
+// bindable reports whether r's body is one that PhaseFlow reads as PocketBase binds it: none,
+// JSON or a form. PocketBase also binds XML, by Go field names this package cannot know, so a
+// credential request in XML is refused rather than let through uncounted.
+func bindable(r *http.Request) bool {
+	if r.ContentLength == 0 {
+		return true
+	}
+	ct := r.Header.Get("Content-Type")
+	for _, ok := range []string{"application/json", "multipart/form-data", "application/x-www-form-urlencoded"} {
+		if strings.HasPrefix(ct, ok) {
+			return true
+		}
+	}
+	return false
 }
 
 // wrongCredentials reports whether err is PocketBase's answer to a wrong password or code (a

@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"golang.org/x/crypto/bcrypt"
 
+	"phaseflow/internal/reqbody"
 	"phaseflow/passwords"
 )
 
@@ -57,8 +58,8 @@ func ResolvePasswordSignIn(e *core.RecordAuthWithPasswordRequestEvent) error {
 // It is an OnRecordRequestOTPRequest handler and must run before the audit captures the account.
 func ResolveOTPRequest(e *core.RecordCreateOTPRequestEvent) error {
 	if e.Record == nil {
-		if info, err := e.RequestInfo(); err == nil {
-			email, _ := info.Body["email"].(string)
+		// PocketBase bound this body already, so it binds again without an error.
+		if email, err := reqbody.String(e.RequestEvent, "email"); err == nil {
 			e.Record = findByEmail(e.App, e.Collection, email)
 		}
 	}
@@ -159,11 +160,10 @@ func EqualizeUnknownOTPRequest(e *core.RecordCreateOTPRequestEvent) error {
 	if e.Record != nil {
 		return e.Next()
 	}
-	info, err := e.RequestInfo()
+	email, err := reqbody.String(e.RequestEvent, "email")
 	if err != nil {
 		return e.Next()
 	}
-	email, _ := info.Body["email"].(string)
 	email = strings.ToLower(strings.TrimSpace(email))
 	d := e.App.Store().GetOrSet(decoyCodesKey, func() any { return &decoyCodes{m: map[string][]time.Time{}} }).(*decoyCodes)
 	now := time.Now()

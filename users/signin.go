@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"phaseflow/internal/reqbody"
 )
 
 // Sign-in refusals, as the people who get them read them.
@@ -145,11 +147,10 @@ const MetaIsNew = "isNew"
 // oauth2Provider is the provider name of an OAuth2 sign-in ("" for other methods). PocketBase
 // checked it against the collection's providers before the sign-in got here.
 func oauth2Provider(e *core.RecordAuthRequestEvent) string {
-	info, err := e.RequestInfo()
+	name, err := reqbody.String(e.RequestEvent, "provider")
 	if err != nil {
 		return ""
 	}
-	name, _ := info.Body["provider"].(string)
 	return name
 }
 
@@ -210,13 +211,10 @@ func UnlinkOIDC(app core.App, email string) (*core.Record, int, error) {
 // a live MFA record of this account (PocketBase ignores an mfaId it does not need, so the body
 // alone proves nothing). It must be asked before e.Next(), which consumes the record.
 func SecondFactorUsed(e *core.RecordAuthRequestEvent) bool {
-	info, err := e.RequestInfo()
-	if err != nil {
-		return false
-	}
-	id, _ := info.Body["mfaId"].(string)
+	// Where PocketBase reads it: the query first, then the body.
+	id := e.Request.URL.Query().Get("mfaId")
 	if id == "" {
-		id = info.Query["mfaId"]
+		id, _ = reqbody.String(e.RequestEvent, "mfaId")
 	}
 	if id == "" {
 		return false

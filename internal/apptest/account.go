@@ -26,9 +26,10 @@ func AccountRows(t testing.TB, app core.App, id, email string) map[string]int64 
 	}
 	byRef := dbx.HashExp{"collectionRef": col.Id, "recordRef": id}
 	where := map[string]dbx.Expression{
-		users.Collection:                 dbx.HashExp{"id": id},
-		sessions.Collection:              dbx.HashExp{sessions.FieldUser: id},
-		audit.Collection:                 dbx.HashExp{audit.FieldUser: id},
+		users.Collection:    dbx.HashExp{"id": id},
+		sessions.Collection: dbx.HashExp{sessions.FieldUser: id},
+		audit.Collection: dbx.Or(dbx.HashExp{audit.FieldUser: id}, dbx.And(dbx.HashExp{audit.FieldUser: ""},
+			dbx.NewExp("lower(["+audit.FieldIdentity+"]) = {:email}", dbx.Params{"email": strings.ToLower(email)}))),
 		core.CollectionNameExternalAuths: byRef,
 		core.CollectionNameMFAs:          byRef,
 		core.CollectionNameOTPs:          byRef,
@@ -50,7 +51,8 @@ func AccountRows(t testing.TB, app core.App, id, email string) map[string]int64 
 // FillAccount gives the account user (with Password) a row in every collection that can hold its
 // data: a session from a password sign-in (with its auth_events rows) and one more, a failed
 // sign-in (auth_locks), a calendar feed, a linked oidc identity (subject "subject-" + its id),
-// MFA, OTP and auth-origin rows and a pending sign-up for its email. A later successful password
+// MFA, OTP and auth-origin rows, a pending sign-up for its email and an audit row of the email
+// without the account. A later successful password
 // sign-in clears its auth_locks row again. It returns the feed URL's
 // path and the signed-in token (a sign-in just now: proof of presence). It signs in over HTTP
 // twice, so the server's AUTH_RATE_LIMIT must allow it.
@@ -103,6 +105,11 @@ func (s *Server) FillAccount(t testing.TB, user *core.Record) (feedPath, token s
 		if err := app.Save(m); err != nil {
 			t.Fatalf("failed to save a %T of %s: %v", m, email, err)
 		}
+	}
+	// An audit row that names the email but no account (a sign-up request, say).
+	if err := audit.Write(app, audit.Event{Method: audit.MethodSignupRequest, Outcome: audit.OutcomeSuccess,
+		Identity: strings.ToUpper(email), IP: "127.0.0.1"}); err != nil {
+		t.Fatalf("failed to audit a sign-up request of %s: %v", email, err)
 	}
 	return feedPath, token
 }

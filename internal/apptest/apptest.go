@@ -49,7 +49,7 @@ func Config(t testing.TB) config.Config {
 		t.Fatalf("default config: %v", err)
 	}
 	cfg.ErasureLedger = filepath.Join(t.TempDir(), "erasures")
-	if err := account.PrepareLedger(cfg.ErasureLedger); err != nil {
+	if err := account.PrepareLedger(cfg.ErasureLedger, false); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
