@@ -527,6 +527,12 @@ func TestNoSpellingOfACredentialDodgesTheLock(t *testing.T) {
 			t.Fatalf("expected the code request audited with the email tried, got %d rows", len(evs))
 		}
 	})
+	t.Run("one name sent twice in two spellings is refused with a sentence", func(t *testing.T) {
+		res := srv.DoFrom(t, "127.0.7.90", "POST", path, `{"identity":"nobody@example.com","Identity":"ana@example.com","password":"x"}`, jsonType)
+		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "could not be read") {
+			t.Fatalf("expected 400 with a sentence, got %d: %s", res.Status, res.Body)
+		}
+	})
 	t.Run("XML is refused unread and audited", func(t *testing.T) {
 		apptest.CreateUser(t, srv.App, "cy@example.com")
 		for i := range cfg.AccountLockFailures + 1 {

@@ -56,11 +56,11 @@ func Middleware(l Limits) func(*core.RequestEvent) error {
 			return tooMany(e, wait, "Too many attempts from your address. Try again in "+humanWait(wait)+".")
 		}
 		if !bindable(e.Request) {
-			return e.Error(http.StatusUnsupportedMediaType, "Send the request body as JSON, e.g. {\"identity\": \"you@example.com\", \"password\": \"…\"}.", nil)
+			return e.Error(http.StatusUnsupportedMediaType, "Send the request body as JSON (Content-Type: application/json).", nil)
 		}
 		key, err := lockKeyOf(e)
 		if err != nil {
-			return e.BadRequestError("The request body could not be read. Send it as JSON, e.g. {\"identity\": \"you@example.com\", \"password\": \"…\"}.", nil)
+			return e.BadRequestError("The request body could not be read. Send it as JSON, each field once.", nil)
 		}
 		if key == "" {
 			return e.Next()
