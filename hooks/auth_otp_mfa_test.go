@@ -75,6 +75,12 @@ func TestOTPSignIn(t *testing.T) {
 	t.Run("an expired code is refused", func(t *testing.T) {
 		otpID := requestOTP(t, srv, "ana@example.com")
 		code := waitForCode(t, srv.App, 3)
+		// PocketBase saves the code's row again once the mail is out (its sentTo), which would
+		// write back the creation time changed below.
+		apptest.Eventually(t, 5*time.Second, "the code's sentTo", func() bool {
+			otp, err := srv.App.FindOTPById(otpID)
+			return err == nil && otp.SentTo() != ""
+		})
 		col, _ := srv.App.FindCollectionByNameOrId(users.Collection)
 		past := time.Now().UTC().Add(-time.Duration(col.OTP.Duration+60) * time.Second).Format(types.DefaultDateLayout)
 		if _, err := srv.App.DB().NewQuery("UPDATE {{_otps}} SET [[created]] = {:t} WHERE id = {:id}").
