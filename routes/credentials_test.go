@@ -2,7 +2,6 @@ package routes_test
 
 import (
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -449,19 +448,6 @@ func TestNoSpellingOfACredentialDodgesTheLock(t *testing.T) {
 	const path = "/api/collections/users/auth-with-password"
 	jsonType := map[string]string{"Content-Type": "application/json"}
 	formType := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
-	multipartBody := func(fields ...string) (string, map[string]string) {
-		var b strings.Builder
-		w := multipart.NewWriter(&b)
-		for i := 0; i < len(fields); i += 2 {
-			if err := w.WriteField(fields[i], fields[i+1]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return b.String(), map[string]string{"Content-Type": w.FormDataContentType()}
-	}
 	attempt := func(ip, password string, i int) apptest.Response {
 		switch i % 5 {
 		case 0:
@@ -474,7 +460,7 @@ func TestNoSpellingOfACredentialDodgesTheLock(t *testing.T) {
 			form := url.Values{"identity": {"ana@example.com", "nobody@example.com"}, "password": {password}}
 			return srv.DoFrom(t, ip, "POST", path, form.Encode(), formType)
 		default:
-			body, headers := multipartBody("identity", "ana@example.com", "identity", "nobody@example.com", "password", password)
+			body, headers := apptest.Multipart(t, "identity", "ana@example.com", "identity", "nobody@example.com", "password", password)
 			return srv.DoFrom(t, ip, "POST", path, body, headers)
 		}
 	}

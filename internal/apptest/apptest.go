@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -330,4 +331,21 @@ func (s *Server) SignIn(t testing.TB, email, userAgent string) string {
 // Auth is the Authorization header of token.
 func Auth(token string) map[string]string {
 	return map[string]string{"Authorization": token}
+}
+
+// Multipart encodes fields (name, value, name, value …) as a multipart/form-data body and returns
+// it with its Content-Type header.
+func Multipart(t testing.TB, fields ...string) (body string, headers map[string]string) {
+	t.Helper()
+	var b strings.Builder
+	w := multipart.NewWriter(&b)
+	for i := 0; i+1 < len(fields); i += 2 {
+		if err := w.WriteField(fields[i], fields[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), map[string]string{"Content-Type": w.FormDataContentType()}
 }

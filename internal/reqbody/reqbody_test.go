@@ -1,7 +1,6 @@
 package reqbody_test
 
 import (
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
 
+	"phaseflow/internal/apptest"
 	"phaseflow/internal/reqbody"
 )
 
@@ -27,26 +27,12 @@ func event(body, contentType string) *core.RequestEvent {
 	return &core.RequestEvent{Event: router.Event{Request: req, Response: httptest.NewRecorder()}}
 }
 
-func multipartBody(t *testing.T, fields ...string) (string, string) {
-	t.Helper()
-	var b strings.Builder
-	w := multipart.NewWriter(&b)
-	for i := 0; i < len(fields); i += 2 {
-		if err := w.WriteField(fields[i], fields[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String(), w.FormDataContentType()
-}
-
 // TestStringBindsAsPocketBaseDoes: for every body, String gives the identity PocketBase's own
 // form gets, including the spellings RequestInfo().Body does not show under "identity".
 func TestStringBindsAsPocketBaseDoes(t *testing.T) {
-	multi, multiType := multipartBody(t, "@jsonPayload", `{"identity":"ana@example.com"}`)
-	repeated, repeatedType := multipartBody(t, "identity", "ana@example.com", "identity", "bob@example.com")
+	multi, multiHeaders := apptest.Multipart(t, "@jsonPayload", `{"identity":"ana@example.com"}`)
+	repeated, repeatedHeaders := apptest.Multipart(t, "identity", "ana@example.com", "identity", "bob@example.com")
+	multiType, repeatedType := multiHeaders["Content-Type"], repeatedHeaders["Content-Type"]
 	cases := []struct {
 		name, body, contentType string
 		hiddenFromMap           bool
