@@ -12,6 +12,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
+	"phaseflow/retention"
 	"phaseflow/users"
 )
 
@@ -177,14 +178,11 @@ func Request(e *core.RequestEvent, method, outcome, reason string) {
 	}
 }
 
-// DeleteOld deletes auth_events rows older than days and reports how many it removed.
+// DeleteOld deletes auth_events rows older than days, in small steps (retention.Delete), and
+// reports how many it removed.
 func DeleteOld(app core.App, days int, now time.Time) (int64, error) {
 	cutoff := now.UTC().AddDate(0, 0, -days).Format(types.DefaultDateLayout)
-	res, err := app.DB().Delete(Collection, dbx.NewExp("[["+FieldCreated+"]] < {:cutoff}", dbx.Params{"cutoff": cutoff})).Execute()
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return retention.Delete(app, Collection, "[["+FieldCreated+"]] < {:cutoff}", dbx.Params{"cutoff": cutoff})
 }
 
 // Truncate cuts s to at most n bytes without splitting a UTF-8 sequence.

@@ -121,7 +121,8 @@ func Register(app core.App, cfg config.Config) {
 	app.OnMailerRecordAuthAlertSend(users.Collection).BindFunc(mail.PlainTextHook(mail.NewDevice))
 
 	// The users record: defaults, emails in lower case, the one validation point, the password
-	// rule, a takeover's feed, and the sessions of an account whose access changed. Superusers
+	// rule, the next reminder's due time, a takeover's feed, and the sessions of an account whose
+	// access changed. Superusers
 	// follow the same email and password rules.
 	app.OnRecordCreate(users.Collection).BindFunc(func(e *core.RecordEvent) error {
 		return users.SetDefaults(e, cfg.RegistrationApproval)
@@ -132,6 +133,8 @@ func Register(app core.App, cfg config.Config) {
 		app.OnRecordValidate(col).BindFunc(func(e *core.RecordEvent) error { return users.ValidatePassword(e, rule) })
 	}
 	app.OnRecordValidate(users.Collection).BindFunc(users.Validate)
+	app.OnRecordCreate(users.Collection).BindFunc(users.ScheduleReminder) // after SetDefaults
+	app.OnRecordUpdate(users.Collection).BindFunc(users.ScheduleReminder)
 	app.OnRecordUpdate(users.Collection).BindFunc(users.ClearFeedOnVerification)
 	app.OnRecordUpdate(users.Collection).BindFunc(users.EndSessionsOnAccessChange)
 	app.OnRecordAfterUpdateSuccess(users.Collection).BindFunc(sessions.EndAllOnKeyChange)

@@ -49,7 +49,7 @@ func Run(app core.App, cfg config.Config, name string, now time.Time) (Result, e
 	var err error
 	switch name {
 	case Notifications:
-		res.Processed, res.Sent, err = sendNotifications(app, cfg, now)
+		res.Processed, res.Sent, err = sendReminders(app, cfg, now, DefaultDelivery)
 	case Cleanup:
 		res.Processed, err = cleanup(app, cfg, now)
 	default:

@@ -17,6 +17,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
+	"phaseflow/retention"
 	"phaseflow/users"
 )
 
@@ -315,14 +316,8 @@ func EndAll(app core.App, userID, keep string) (int, error) {
 // DeleteExpired removes the rows of sessions that ended before now and reports how many.
 func DeleteExpired(app core.App, now time.Time) (int64, error) {
 	cut := now.UTC().Format(types.DefaultDateLayout)
-	res, err := app.DB().Delete(Collection, dbx.Or(
-		dbx.NewExp("[["+FieldIdleExpires+"]] <= {:now}", dbx.Params{"now": cut}),
-		dbx.NewExp("[["+FieldExpires+"]] <= {:now}", dbx.Params{"now": cut}),
-	)).Execute()
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return retention.Delete(app, Collection, "[["+FieldIdleExpires+"]] <= {:now} OR [["+FieldExpires+"]] <= {:now}",
+		dbx.Params{"now": cut})
 }
 
 // Forget drops a session from the cache of app, so the next check reads the database. Deleting

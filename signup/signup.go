@@ -22,6 +22,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"phaseflow/mail"
+	"phaseflow/retention"
 	"phaseflow/users"
 )
 
@@ -160,12 +161,8 @@ func Verify(app core.App, id, code string, now time.Time) (*core.Record, error) 
 
 // DeleteExpired removes pending sign-ups whose code expired before now and reports how many.
 func DeleteExpired(app core.App, now time.Time) (int64, error) {
-	res, err := app.DB().Delete(Collection, dbx.NewExp("[["+FieldExpires+"]] <= {:now}",
-		dbx.Params{"now": now.UTC().Format(types.DefaultDateLayout)})).Execute()
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return retention.Delete(app, Collection, "[["+FieldExpires+"]] <= {:now}",
+		dbx.Params{"now": now.UTC().Format(types.DefaultDateLayout)})
 }
 
 func newCode() (string, error) {

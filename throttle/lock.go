@@ -10,6 +10,8 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"phaseflow/retention"
 )
 
 // LocksCollection holds one row per account (or tried identity) with recent failed sign-ins.
@@ -139,14 +141,8 @@ func Clear(app core.App, key string) error {
 func DeleteStale(app core.App, now time.Time) (int64, error) {
 	nowS := now.UTC().Format(types.DefaultDateLayout)
 	stale := now.Add(-LongestLock).UTC().Format(types.DefaultDateLayout)
-	res, err := app.DB().Delete(LocksCollection, dbx.And(
-		dbx.NewExp("[["+FieldLockedUntil+"]] < {:now}", dbx.Params{"now": nowS}),
-		dbx.NewExp("[[updated]] < {:stale}", dbx.Params{"stale": stale}),
-	)).Execute()
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return retention.Delete(app, LocksCollection, "[["+FieldLockedUntil+"]] < {:now} AND [[updated]] < {:stale}",
+		dbx.Params{"now": nowS, "stale": stale})
 }
 
 // ClearOnReset unlocks an account whose owner reset the password by email: the mailed link

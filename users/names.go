@@ -20,14 +20,21 @@ const (
 	FieldCalendarTokenHash = "calendarTokenHash"
 	FieldApproved          = "approved"
 	FieldLastNotifiedOn    = "lastNotifiedOn"
-	FieldName              = "name"
-	FieldVerified          = "verified"
+	// FieldNextReminderAt is when the account's next daily reminder is due (UTC, indexed; empty
+	// for none), kept in step with the profile by ScheduleReminder and by the reminders job.
+	FieldNextReminderAt = "nextReminderAt"
+	// FieldReminderClaimedUntil is set while a run of the reminders job holds the account's
+	// reminder: until then no other run sends it, after it a later run retries.
+	FieldReminderClaimedUntil = "reminderClaimedUntil"
+	FieldName                 = "name"
+	FieldVerified             = "verified"
 )
 
 // ServerOwnedFields may be written only by the server or a superuser, never by the user through
 // PocketBase's record API.
 var ServerOwnedFields = []string{
 	FieldGarminConnected, FieldApproved, FieldMFA, FieldCalendarTokenHash, FieldLastNotifiedOn, FieldVerified,
+	FieldNextReminderAt, FieldReminderClaimedUntil,
 }
 
 // OwnerOnlyRule lets a user read and edit only their own record.
