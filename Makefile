@@ -14,7 +14,7 @@ GO_FILES     = $(shell find . -name '*.go' -not -path './node_modules/*')
 # Packages without PocketBase: fast, no SDK or app needed.
 UNIT_PKGS   := ./config ./cycle ./oidc ./passwords ./posture
 
-.PHONY: all build run check fmt-check vet lint test test-unit fuzz bench load clean
+.PHONY: all build run check fmt-check vet lint test test-unit fuzz bench load bench-scale clean
 
 all: build
 
@@ -70,6 +70,12 @@ bench: $(GENERATED)
 ## load: bounded wrk runs against the real binary, reported as ratios (LOAD_BASELINE=ref adds a baseline binary)
 load: build
 	bash bench/load.sh
+
+## bench-scale: ./app on a throwaway data dir of ACCOUNTS accounts and EVENTS expired audit rows, one report
+ACCOUNTS ?= 100000
+EVENTS   ?= 1000000
+bench-scale: build
+	$(GO) run ./bench/scale -app ./app -accounts $(ACCOUNTS) -events $(EVENTS)
 
 clean:
 	rm -rf app pb_public/vendor node_modules test-artifacts $(BLOCKLIST)

@@ -138,6 +138,11 @@ func Register(app core.App, cfg config.Config) {
 	app.OnRecordUpdate(users.Collection).BindFunc(users.ClearFeedOnVerification)
 	app.OnRecordUpdate(users.Collection).BindFunc(users.EndSessionsOnAccessChange)
 	app.OnRecordAfterUpdateSuccess(users.Collection).BindFunc(sessions.EndAllOnKeyChange)
+	// GET /api/user's account cache (users.LoadCachedAuth) forgets every account that changes, and
+	// everything when the collection (its token secret) does.
+	app.OnRecordAfterUpdateSuccess(users.Collection).BindFunc(users.ForgetCachedAuth)
+	app.OnRecordAfterDeleteSuccess(users.Collection).BindFunc(users.ForgetCachedAuth)
+	app.OnCollectionAfterUpdateSuccess().BindFunc(users.ForgetAllCachedAuth)
 
 	// Erasure: every deletion of an account (DELETE /api/user, the admin UI, a command, the
 	// ledger) also removes what names only its email, leaves an anonymised audit row and is

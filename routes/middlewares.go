@@ -32,6 +32,9 @@ const (
 	// Before anything that can answer on its own (panic recovery, token loading, the superuser IP
 	// whitelist, rate limits), so every answer over https carries HSTS.
 	hstsPriority = apis.DefaultPanicRecoverMiddlewarePriority - 1
+	// Just before PocketBase loads the token: GET /api/user authenticates from the account cache
+	// (users.LoadCachedAuth), and PocketBase's loader then does nothing.
+	cachedAuthPriority = apis.DefaultLoadAuthTokenMiddlewarePriority - 1
 	// Right after the token is loaded, before anything reads e.Auth: a token whose session ended
 	// is no token.
 	sessionPriority = apis.DefaultLoadAuthTokenMiddlewarePriority + 1
@@ -66,6 +69,9 @@ func bindMiddlewares(se *core.ServeEvent, cfg config.Config, lt sessions.Lifetim
 	if f := hsts(cfg.AppURL); f != nil {
 		se.Router.Bind(&hook.Handler[*core.RequestEvent]{Id: "phaseflowHSTS", Priority: hstsPriority, Func: f})
 	}
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "phaseflowCachedAuth", Priority: cachedAuthPriority, Func: users.LoadCachedAuth,
+	})
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "phaseflowSessions", Priority: sessionPriority, Func: sessions.Middleware(lt),
 	})
