@@ -79,15 +79,20 @@ func LedgerPath(configured, dataDir string) (string, error) {
 // PrepareLedger makes sure the ledger at path can be appended to. It is called at every start,
 // so that a ledger that cannot be written stops the server instead of refusing every erasure
 // later. A missing ledger is created (mode 0600, with its header) only when no account was
-// erased before (erasedBefore, from ErasedBefore): on a first install or an upgrade. Where
+// erased before (erasedBefore, ErasedBefore of the app, asked only then): on a first install or
+// an upgrade. Where
 // accounts were erased, a missing ledger was lost or not copied to this machine, and starting
 // with a new one would let a restore bring those people back, so the start stops and says so.
-func PrepareLedger(path string, erasedBefore bool) error {
+func PrepareLedger(path string, erasedBefore func() (bool, error)) error {
 	ledgerMu.Lock()
 	defer ledgerMu.Unlock()
 	f, err := openLedger(path, false)
 	if errors.Is(err, fs.ErrNotExist) {
-		if erasedBefore {
+		erased, checkErr := erasedBefore()
+		if checkErr != nil {
+			return checkErr
+		}
+		if erased {
 			return fmt.Errorf("%w: %s is missing, but this database has erased accounts before; "+
 				"copy the ledger back from the old server or your backups (only if it is lost for good, create it empty)", ErrLedger, path)
 		}
@@ -105,14 +110,15 @@ func PrepareLedger(path string, erasedBefore bool) error {
 // ErasedBefore reports whether the database of app records an erasure: an anonymised
 // account_delete row, kept for AUTH_EVENTS_RETENTION_DAYS.
 func ErasedBefore(app core.App) (bool, error) {
-	var n int64
-	err := app.DB().Select("count(*)").From(audit.Collection).Where(dbx.HashExp{
-		audit.FieldMethod: audit.MethodAccountDelete, audit.FieldOutcome: audit.OutcomeSuccess,
-	}).Row(&n)
+	var ids []string
+	// Literal values, so SQLite can use the partial index on these rows (idx_auth_events_erasures).
+	err := app.DB().Select("id").From(audit.Collection).Where(dbx.NewExp(
+		"[[" + audit.FieldMethod + "]] = '" + audit.MethodAccountDelete + "' AND [[" + audit.FieldOutcome + "]] = '" + audit.OutcomeSuccess + "'",
+	)).Limit(1).Column(&ids)
 	if err != nil {
 		return false, fmt.Errorf("failed to look for earlier erasures: %w", err)
 	}
-	return n > 0, nil
+	return len(ids) > 0, nil
 }
 
 // openLedger opens the ledger for appending, writing its header, synced to disk with its

@@ -48,7 +48,7 @@ func TestLedgerPath(t *testing.T) {
 func TestLedgerAppendAndRead(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "erasures")
-	if err := PrepareLedger(path, false); err != nil {
+	if err := PrepareLedger(path, never); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(path)
@@ -65,7 +65,7 @@ func TestLedgerAppendAndRead(t *testing.T) {
 		}
 	}
 	// Preparing an existing ledger keeps it as it is.
-	if err := PrepareLedger(path, false); err != nil {
+	if err := PrepareLedger(path, never); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(path)
@@ -148,7 +148,7 @@ func TestLedgerReadErrors(t *testing.T) {
 			t.Fatalf("%s: expected an error naming line 4, got %v", name, err)
 		}
 	}
-	if err := PrepareLedger(dir, false); !errors.Is(err, ErrLedger) {
+	if err := PrepareLedger(dir, never); !errors.Is(err, ErrLedger) {
 		t.Fatalf("expected a directory to be refused as the ledger, got %v", err)
 	}
 }
@@ -158,7 +158,7 @@ func TestLedgerReadErrors(t *testing.T) {
 func TestLedgerIsNeverCreatedWhereErasuresHappened(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "erasures")
-	if err := PrepareLedger(path, true); !errors.Is(err, ErrLedger) || !strings.Contains(err.Error(), "erased accounts before") {
+	if err := PrepareLedger(path, erasedOnce); !errors.Is(err, ErrLedger) || !strings.Contains(err.Error(), "erased accounts before") {
 		t.Fatalf("expected the start refused, got %v", err)
 	}
 	if err := appendLedger(path, "abcdefghijklmno", time.Now()); !errors.Is(err, ErrLedger) {
@@ -167,11 +167,15 @@ func TestLedgerIsNeverCreatedWhereErasuresHappened(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatalf("expected no ledger created, got %v", err)
 	}
-	if err := PrepareLedger(path, false); err != nil {
+	if err := PrepareLedger(path, never); err != nil {
 		t.Fatalf("expected a first start to create the ledger, got %v", err)
 	}
 	// Once it exists, it is kept whatever the database says.
-	if err := PrepareLedger(path, true); err != nil {
+	if err := PrepareLedger(path, erasedOnce); err != nil {
 		t.Fatalf("expected an existing ledger accepted, got %v", err)
 	}
 }
+
+// never and erasedOnce answer ErasedBefore's question for PrepareLedger.
+func never() (bool, error)      { return false, nil }
+func erasedOnce() (bool, error) { return true, nil }

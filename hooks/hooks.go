@@ -68,11 +68,8 @@ func Register(app core.App, cfg config.Config) {
 			if err != nil {
 				return err
 			}
-			erased, err := account.ErasedBefore(se.App)
-			if err != nil {
-				return err
-			}
-			if err := account.PrepareLedger(ledger, erased); err != nil {
+			erasedBefore := func() (bool, error) { return account.ErasedBefore(se.App) }
+			if err := account.PrepareLedger(ledger, erasedBefore); err != nil {
 				return fmt.Errorf("failed to open the erasure ledger (ERASURE_LEDGER): %w", err)
 			}
 			if _, err := account.ApplyErasures(se.App, ledger); err != nil {

@@ -12,7 +12,7 @@ import (
 )
 
 var appMigrationFiles = []string{"1763769600_users_profile.go", "1763769700_auth_events.go", "1764547200_audit_methods.go", "1764633600_sessions.go", "1764720000_credentials.go",
-	"1764806400_user_create.go", "1764892800_account_data.go", "1764979200_reminder_schedule.go"}
+	"1764806400_user_create.go", "1764892800_account_data.go", "1764979200_reminder_schedule.go", "1765065600_lookup_indexes.go"}
 
 func applied(t *testing.T, app core.App) map[string]bool {
 	t.Helper()

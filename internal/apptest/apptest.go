@@ -50,7 +50,7 @@ func Config(t testing.TB) config.Config {
 		t.Fatalf("default config: %v", err)
 	}
 	cfg.ErasureLedger = filepath.Join(t.TempDir(), "erasures")
-	if err := account.PrepareLedger(cfg.ErasureLedger, false); err != nil {
+	if err := account.PrepareLedger(cfg.ErasureLedger, func() (bool, error) { return false, nil }); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
