@@ -188,7 +188,7 @@ func build(data string, n, m int) (string, dbx.Params) {
 	eventRow := template(app, audit.Collection)
 	_, err = app.DB().NewQuery("DELETE FROM {{" + audit.Collection + "}}").Execute()
 	check(err)
-	check(app.ResetBootstrapState())
+	check(app.ClearBootstrap())
 
 	// The rows go in through one prepared statement per table, in one transaction.
 	db := openDB(data)
