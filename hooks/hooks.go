@@ -130,16 +130,18 @@ func Register(app core.App, cfg config.Config) {
 		app.OnRecordValidate(col).BindFunc(func(e *core.RecordEvent) error { return users.ValidatePassword(e, rule) })
 	}
 	app.OnRecordValidate(users.Collection).BindFunc(users.Validate)
-	app.OnRecordCreate(users.Collection).BindFunc(users.ScheduleReminder) // after SetDefaults
-	app.OnRecordUpdate(users.Collection).BindFunc(users.ScheduleReminder)
+	// The next reminder is computed just before the write, from the reminders job's state as
+	// stored then (users.ScheduleReminder).
+	app.OnRecordCreateExecute(users.Collection).BindFunc(users.ScheduleReminder)
+	app.OnRecordUpdateExecute(users.Collection).BindFunc(users.ScheduleReminder)
 	app.OnRecordUpdate(users.Collection).BindFunc(users.ClearFeedOnVerification)
 	app.OnRecordUpdate(users.Collection).BindFunc(users.EndSessionsOnAccessChange)
-	app.OnRecordAfterUpdateSuccess(users.Collection).BindFunc(sessions.EndAllOnKeyChange)
-	// GET /api/user's account cache (users.LoadCachedAuth) forgets every account that changes, and
-	// everything when the collection (its token secret) does.
+	// GET /api/user's account cache (users.LoadCachedAuth) forgets every account that changes,
+	// first, and everything when the collection (its token secret) does.
 	app.OnRecordAfterUpdateSuccess(users.Collection).BindFunc(users.ForgetCachedAuth)
 	app.OnRecordAfterDeleteSuccess(users.Collection).BindFunc(users.ForgetCachedAuth)
 	app.OnCollectionAfterUpdateSuccess().BindFunc(users.ForgetAllCachedAuth)
+	app.OnRecordAfterUpdateSuccess(users.Collection).BindFunc(sessions.EndAllOnKeyChange)
 
 	// Erasure: every deletion of an account (DELETE /api/user, the admin UI, a command, the
 	// ledger) also removes what names only its email, leaves an anonymised audit row and is

@@ -265,9 +265,12 @@ func TestARemindersRunThatDiesAfterItsClaimIsRetried(t *testing.T) {
 }
 
 // TestRemindersThroughARealMailServer sends through PocketBase's SMTP client to a real SMTP
-// server on loopback: a temporary refusal (451) is tried again and delivered once; a permanent
-// one (550) is not tried again that day; a server that keeps failing leaves the reminder to the
-// next run, which delivers it.
+// server on loopback and checks what each kind of refusal does:
+//   - a temporary refusal (451) is tried again and delivered once;
+//   - an address that does not exist (550 5.1.1) is not tried again that day;
+//   - a refusal about the server itself (535 5.7.8, bad credentials) passes over nobody's day: the
+//     run stops and the next run delivers;
+//   - an account turned away on every try (451 × 3) waits 30 minutes while the run mails the others.
 func TestRemindersThroughARealMailServer(t *testing.T) {
 	t.Parallel()
 	cfg := apptest.Config(t)
@@ -277,41 +280,86 @@ func TestRemindersThroughARealMailServer(t *testing.T) {
 	u := reminderUser(t, app, "smtp@example.com", "UTC", "08:00", true)
 	day := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	scheduleAt(t, app, day.Add(-time.Hour))
+	received := func(to string) int {
+		n := 0
+		for _, m := range server.Received() {
+			if m.To[0] == to {
+				n++
+			}
+		}
+		return n
+	}
+	lastNotified := func(r *core.Record) string { return account(t, app, r.Id).GetString(users.FieldLastNotifiedOn) }
 
-	server.ReplyToNext(451)
-	if res := run(t, app, cfg, day); res.Sent != 1 {
+	server.ReplyToNext(u.Email(), 451)
+	if res := run(t, app, cfg, day); res.Sent != 1 || received(u.Email()) != 1 {
 		t.Fatalf("expected the reminder sent after one temporary failure, got %+v", res)
 	}
-	if got := server.Received(); len(got) != 1 || got[0].To[0] != u.Email() || !strings.Contains(got[0].Data, "day 22 of your cycle") {
-		t.Fatalf("expected one reminder to %s, got %+v", u.Email(), got)
+	if got := server.Received(); !strings.Contains(got[0].Data, "day 22 of your cycle") {
+		t.Fatalf("expected the day's status in the mail, got %q", got[0].Data)
 	}
 
 	day = day.AddDate(0, 0, 1)
-	server.ReplyToNext(550)
+	server.ReplyToNext(u.Email(), 550)
 	res, err := jobs.Run(app, cfg, jobs.Notifications, day)
-	if err == nil || !strings.Contains(err.Error(), "refused") || res.Sent != 0 || len(server.Received()) != 1 {
-		t.Fatalf("expected a permanent refusal reported and nothing sent, got %+v, %v", res, err)
+	if err == nil || !strings.Contains(err.Error(), "refused") || res.Sent != 0 || lastNotified(u) != "2026-03-03" {
+		t.Fatalf("expected a refused address reported and its day passed over, got %+v, %v, %q", res, err, lastNotified(u))
 	}
-	if got := account(t, app, u.Id).GetString(users.FieldLastNotifiedOn); got != "2026-03-03" {
-		t.Fatalf("expected the refused day passed over, got lastNotifiedOn %q", got)
-	}
-	if res := run(t, app, cfg, day.Add(5*time.Minute)); res.Sent != 0 || len(server.Received()) != 1 {
+	if res := run(t, app, cfg, day.Add(5*time.Minute)); res.Sent != 0 || received(u.Email()) != 1 {
 		t.Fatalf("expected no second try of a refused reminder that day, got %+v", res)
 	}
 
 	day = day.AddDate(0, 0, 1)
-	server.ReplyToNext(451, 451, 451)
+	server.ReplyToNext(u.Email(), 535)
 	res, err = jobs.Run(app, cfg, jobs.Notifications, day)
-	if err == nil || !strings.Contains(err.Error(), "next run") || res.Sent != 0 || len(server.Received()) != 1 {
-		t.Fatalf("expected every try to fail and the reminder left to the next run, got %+v, %v", res, err)
+	if err == nil || !strings.Contains(err.Error(), "next run") || res.Sent != 0 {
+		t.Fatalf("expected the server's refusal to stop the run, got %+v, %v", res, err)
 	}
-	r := account(t, app, u.Id)
-	if r.GetString(users.FieldLastNotifiedOn) != "2026-03-03" || r.GetString(users.FieldReminderClaimedUntil) != "" {
+	if r := account(t, app, u.Id); r.GetString(users.FieldLastNotifiedOn) != "2026-03-03" || r.GetString(users.FieldReminderClaimedUntil) != "" {
 		t.Fatalf("expected the reminder neither recorded nor claimed, got %q / %q",
 			r.GetString(users.FieldLastNotifiedOn), r.GetString(users.FieldReminderClaimedUntil))
 	}
-	if res := run(t, app, cfg, day.Add(5*time.Minute)); res.Sent != 1 || len(server.Received()) != 2 {
+	if res := run(t, app, cfg, day.Add(5*time.Minute)); res.Sent != 1 || received(u.Email()) != 2 {
 		t.Fatalf("expected the next run to deliver it, got %+v", res)
+	}
+
+	day = day.AddDate(0, 0, 1)
+	other := reminderUser(t, app, "other@example.com", "UTC", "08:00", true)
+	scheduleAt(t, app, day.Add(-time.Hour))
+	server.ReplyToNext(u.Email(), 451, 451, 451)
+	res, err = jobs.Run(app, cfg, jobs.Notifications, day)
+	if err == nil || !strings.Contains(err.Error(), "again after") || res.Sent != 1 || received(other.Email()) != 1 {
+		t.Fatalf("expected the other account mailed and this one put off, got %+v, %v", res, err)
+	}
+	if res := run(t, app, cfg, day.Add(29*time.Minute)); res.Sent != 0 {
+		t.Fatalf("expected the put-off account to wait 30 minutes, got %+v", res)
+	}
+	if res := run(t, app, cfg, day.Add(31*time.Minute)); res.Sent != 1 || received(u.Email()) != 3 || lastNotified(u) != "2026-03-05" {
+		t.Fatalf("expected the put-off reminder delivered after 30 minutes, got %+v", res)
+	}
+}
+
+// TestAStaleSaveCannotMakeASentReminderDueAgain saves a copy of an account read before its
+// reminder went out (as a slow request or an open admin form would): the save keeps the job's
+// record, so no second mail goes out that day.
+func TestAStaleSaveCannotMakeASentReminderDueAgain(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	app := apptest.NewApp(t, cfg)
+	u := reminderUser(t, app, "stale@example.com", "UTC", "00:00", true)
+	stale := account(t, app, u.Id) // read before today's reminder, which is due now
+	if res := run(t, app, cfg, time.Now()); res.Sent != 1 {
+		t.Fatalf("expected today's reminder, got %+v", res)
+	}
+	stale.Set(users.FieldName, "Ana")
+	if err := app.Save(stale); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := account(t, app, u.Id).GetString(users.FieldLastNotifiedOn), time.Now().UTC().Format(time.DateOnly); got != want {
+		t.Fatalf("expected lastNotifiedOn %s kept, got %q", want, got)
+	}
+	if res := run(t, app, cfg, time.Now().Add(time.Minute)); res.Sent != 0 || app.TestMailer.TotalSend() != 1 {
+		t.Fatalf("expected no second reminder, got %+v and %d mails", res, app.TestMailer.TotalSend())
 	}
 }
 

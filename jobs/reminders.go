@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,26 +33,30 @@ type Delivery struct {
 	Lease time.Duration
 	// Deadline is how long a run keeps claiming; mails already claimed are still sent.
 	Deadline time.Duration
+	// AccountBackoff is how long one account's reminder waits after the mail server turned it
+	// away temporarily on every try (a 4xx reply), while the run goes on with the others.
+	AccountBackoff time.Duration
 }
 
 // DefaultDelivery is how the scheduled and triggered runs deliver: 4 mails at a time, at most
-// 2,000 a run (every 5 minutes), 3 tries 2 s and 4 s apart, claims held 15 minutes.
-var DefaultDelivery = Delivery{Workers: 4, PerRun: 2000, Attempts: 3, Backoff: 2 * time.Second, Lease: 15 * time.Minute, Deadline: 3 * time.Minute}
+// 2,000 a run (every 5 minutes), 3 tries 2 s and 4 s apart, claims held 15 minutes, an account
+// the server keeps turning away retried after 30 minutes.
+var DefaultDelivery = Delivery{Workers: 4, PerRun: 2000, Attempts: 3, Backoff: 2 * time.Second, Lease: 15 * time.Minute,
+	Deadline: 3 * time.Minute, AccountBackoff: 30 * time.Minute}
 
 // dueBatch bounds how many due accounts one query reads.
 const dueBatch = 200
 
-// errServerUnavailable ends a run's claiming after a mail failed on every try.
-var errServerUnavailable = errors.New("the mail server failed on every try; the remaining reminders wait for the next run")
+// errServerUnavailable ends a run's claiming: the mail server cannot take mail now (unreachable,
+// or refusing for a reason of its own, such as its credentials or a quota).
+var errServerUnavailable = errors.New("the mail server is not taking mail; the remaining reminders wait for the next run")
 
 // sendReminders mails every account whose next reminder is due at now. The due accounts are read
 // by the index on nextReminderAt, in keyset order, so a run with nobody due costs one index
 // lookup. Each reminder is claimed (reminderClaimedUntil) before it is sent and recorded
 // (lastNotifiedOn, the next nextReminderAt) after: two concurrent runs never send one twice, and
 // a run that dies between the claim and the record leaves a claim that expires, so a later run
-// sends it instead of losing it. A mail refused for good (5xx) is not tried again that day; one
-// that fails temporarily is tried again with backoff, then left to the next run, and the run
-// stops claiming.
+// sends it instead of losing it. Failures are told apart by the SMTP reply (classify).
 func sendReminders(app core.App, cfg config.Config, now time.Time, d Delivery) (processed, sent int, err error) {
 	stopClaiming := time.Now().Add(d.Deadline)
 	var (
@@ -91,19 +96,19 @@ func sendReminders(app core.App, cfg config.Config, now time.Time, d Delivery) (
 			if processed >= d.PerRun || halted() || !time.Now().Before(stopClaiming) {
 				break
 			}
-			claimed, err := claim(app, c.ID, now, d.Lease)
+			held, err := claim(app, c.ID, now, d.Lease)
 			if err != nil {
 				report(false, fmt.Errorf("user %s: %w", c.ID, err))
 				continue
 			}
-			if !claimed {
+			if held == "" {
 				continue // another run holds it, or it is no longer due
 			}
 			processed++
 			slots <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-slots }()
-				ok, err := deliver(app, cfg, c.ID, now, d)
+				ok, err := deliver(app, cfg, c.ID, held, now, d)
 				if err != nil {
 					err = fmt.Errorf("user %s: %w", c.ID, err)
 				}
@@ -137,26 +142,30 @@ func findDue(app core.App, now time.Time, after dueCursor, n int) ([]dueCursor, 
 	return due, nil
 }
 
-// claim takes the reminder of userID for lease, only if it is still due and no claim holds it.
-func claim(app core.App, userID string, now time.Time, lease time.Duration) (bool, error) {
+// claim takes the reminder of userID for lease, only if it is still due and no claim holds it,
+// and returns the claim ("" when not taken).
+func claim(app core.App, userID string, now time.Time, lease time.Duration) (string, error) {
 	nowS := now.UTC().Format(types.DefaultDateLayout)
+	held := now.Add(lease).UTC().Format(types.DefaultDateLayout)
 	res, err := app.DB().Update(users.Collection,
-		dbx.Params{users.FieldReminderClaimedUntil: now.Add(lease).UTC().Format(types.DefaultDateLayout)},
+		dbx.Params{users.FieldReminderClaimedUntil: held},
 		dbx.And(
 			dbx.HashExp{"id": userID},
 			dbx.NewExp("[["+users.FieldNextReminderAt+"]] != '' AND [["+users.FieldNextReminderAt+"]] <= {:now}", dbx.Params{"now": nowS}),
 			dbx.NewExp("[["+users.FieldReminderClaimedUntil+"]] < {:now}", dbx.Params{"now": nowS}),
 		)).Execute()
 	if err != nil {
-		return false, fmt.Errorf("failed to claim the reminder: %w", err)
+		return "", fmt.Errorf("failed to claim the reminder: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return "", err
+	}
+	return held, nil
 }
 
-// deliver sends the claimed reminder of userID and records the outcome. It reports whether a
-// mail went out.
-func deliver(app core.App, cfg config.Config, userID string, now time.Time, d Delivery) (bool, error) {
+// deliver sends the reminder of userID under the claim held and records the outcome. It
+// reports whether a mail went out.
+func deliver(app core.App, cfg config.Config, userID, held string, now time.Time, d Delivery) (bool, error) {
 	u, err := app.FindRecordById(users.Collection, userID)
 	if err != nil {
 		return false, fmt.Errorf("failed to read the account: %w", err)
@@ -164,32 +173,38 @@ func deliver(app core.App, cfg config.Config, userID string, now time.Time, d De
 	rem, ok, err := users.NextReminder(u, now)
 	if err != nil || !ok || !rem.Due(now) {
 		// The profile changed since it was due (or cannot be read): only the schedule is fixed.
-		return false, errors.Join(err, record(app, userID, nil, now))
+		return false, errors.Join(err, record(app, userID, held, nil, now))
 	}
 	status, err := users.Cycle(u).StatusOn(rem.On)
 	if err != nil {
 		// Nothing to report today: the day is passed over, tomorrow's reminder is scheduled.
-		return false, errors.Join(err, record(app, userID, &rem.On, now))
+		return false, errors.Join(err, record(app, userID, held, &rem.On, now))
 	}
 	msg := mail.Message{To: u.Email(), Subject: cycle.ReminderSubject, Text: cycle.ReminderText(status, cfg.AppURL)}
 	err = sendWithRetry(app, msg, d)
-	switch {
-	case err == nil:
-		return true, record(app, userID, &rem.On, now)
-	case !temporary(err):
-		// Refused for good (an address that does not exist): not again today.
-		return false, errors.Join(fmt.Errorf("the reminder for %s was refused: %w", rem.On, err), record(app, userID, &rem.On, now))
+	if err == nil {
+		return true, record(app, userID, held, &rem.On, now)
+	}
+	switch classify(err) {
+	case recipientRefused:
+		return false, errors.Join(fmt.Errorf("the address refused the reminder for %s; not again that day: %w", rem.On, err),
+			record(app, userID, held, &rem.On, now))
+	case tryAccountLater:
+		retry := now.Add(d.AccountBackoff)
+		return false, errors.Join(fmt.Errorf("the mail server turned the reminder away on every try; again after %s: %w",
+			retry.UTC().Format(time.RFC3339), err), release(app, userID, held, retry.UTC().Format(types.DefaultDateLayout)))
 	default:
-		return false, errors.Join(fmt.Errorf("%w: %w", errServerUnavailable, err), release(app, userID))
+		return false, errors.Join(fmt.Errorf("%w: %w", errServerUnavailable, err), release(app, userID, held, ""))
 	}
 }
 
-// sendWithRetry sends msg, trying again after a temporary failure, up to d.Attempts times.
+// sendWithRetry sends msg, trying again, up to d.Attempts times with backoff, while the failure
+// may pass (no reply, or a 4xx reply).
 func sendWithRetry(app core.App, msg mail.Message, d Delivery) error {
 	wait := d.Backoff
 	var err error
 	for attempt := 1; ; attempt++ {
-		if err = mail.Send(app, msg); err == nil || !temporary(err) || attempt >= d.Attempts {
+		if err = mail.Send(app, msg); err == nil || !mayPass(err) || attempt >= d.Attempts {
 			return err
 		}
 		time.Sleep(wait)
@@ -197,45 +212,89 @@ func sendWithRetry(app core.App, msg mail.Message, d Delivery) error {
 	}
 }
 
-// temporary reports whether a failed send may succeed later. Only a permanent SMTP reply (5xx)
-// is final; a 4xx reply and a failure without a reply (the server unreachable, the connection
-// dropped, a timeout) are worth another try.
-func temporary(err error) bool {
+// failure is what a failed send means for the reminder.
+type failure int
+
+const (
+	// recipientRefused: the address takes no mail (no such mailbox or domain); the day is
+	// passed over.
+	recipientRefused failure = iota + 1
+	// tryAccountLater: the server turned this mail away for now (a 4xx reply); the account waits
+	// AccountBackoff and the run goes on.
+	tryAccountLater
+	// serverUnavailable: nothing goes out now (no reply, 421, or a 5xx about the server itself:
+	// credentials, policy, quota, relaying); the claim is released and the run stops.
+	serverUnavailable
+)
+
+// classify tells failures apart by the SMTP reply. Only a 5xx whose enhanced status code (RFC
+// 3463) names the address — 5.1.x, a bad mailbox or domain, or 5.2.1, a disabled mailbox —
+// passes over the day: any other 5xx means the server, and everyone's reminders, are affected.
+func classify(err error) failure {
 	var reply *textproto.Error
-	if errors.As(err, &reply) {
-		return reply.Code < 500
+	switch {
+	case !errors.As(err, &reply), reply.Code == 421:
+		return serverUnavailable
+	case reply.Code < 500:
+		return tryAccountLater
+	case strings.HasPrefix(reply.Msg, "5.1.") || strings.HasPrefix(reply.Msg, "5.2.1"):
+		return recipientRefused
+	default:
+		return serverUnavailable
 	}
-	return true
 }
 
-// record ends the claim of userID: the reminder of *sentOn (if any) is recorded as done, and the
-// next one is computed from the account as it is now, in one transaction with the read.
-func record(app core.App, userID string, sentOn *cycle.Date, now time.Time) error {
-	err := app.RunInTransaction(func(tx core.App) error {
-		u, err := tx.FindRecordById(users.Collection, userID)
-		if err != nil {
+// mayPass reports whether a failed send is worth another try now: no reply, or a 4xx reply.
+func mayPass(err error) bool {
+	var reply *textproto.Error
+	return !errors.As(err, &reply) || reply.Code < 500
+}
+
+// errClaimLost is returned when a reminder's claim expired and another run took it meanwhile.
+var errClaimLost = errors.New("the reminder's claim expired while it was being sent")
+
+// record ends the claim held on userID: the reminder of *sentOn (if any) is recorded as done,
+// and the next one is computed from the account as it is now, in one transaction with the read.
+// It is tried 3 times: a mail that went out but is not recorded would go again.
+func record(app core.App, userID, held string, sentOn *cycle.Date, now time.Time) error {
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		}
+		err = app.RunInTransaction(func(tx core.App) error {
+			u, err := tx.FindRecordById(users.Collection, userID)
+			if err != nil {
+				return err
+			}
+			if u.GetString(users.FieldReminderClaimedUntil) != held {
+				return errClaimLost
+			}
+			set := dbx.Params{users.FieldReminderClaimedUntil: ""}
+			if sentOn != nil {
+				set[users.FieldLastNotifiedOn] = sentOn.String()
+				u.Set(users.FieldLastNotifiedOn, sentOn.String())
+			}
+			rem, ok, err := users.NextReminder(u, now)
+			set[users.FieldNextReminderAt] = users.ReminderAt(rem, ok && err == nil)
+			_, err = tx.DB().Update(users.Collection, set, dbx.HashExp{"id": userID}).Execute()
 			return err
+		})
+		if err == nil || errors.Is(err, errClaimLost) {
+			break
 		}
-		set := dbx.Params{users.FieldReminderClaimedUntil: ""}
-		if sentOn != nil {
-			set[users.FieldLastNotifiedOn] = sentOn.String()
-			u.Set(users.FieldLastNotifiedOn, sentOn.String())
-		}
-		rem, ok, err := users.NextReminder(u, now)
-		set[users.FieldNextReminderAt] = users.ReminderAt(rem, ok && err == nil)
-		_, err = tx.DB().Update(users.Collection, set, dbx.HashExp{"id": userID}).Execute()
-		return err
-	})
+	}
 	if err != nil {
 		return fmt.Errorf("failed to record the reminder: %w", err)
 	}
 	return nil
 }
 
-// release drops the claim of userID, so the next run tries again.
-func release(app core.App, userID string) error {
-	if _, err := app.DB().Update(users.Collection, dbx.Params{users.FieldReminderClaimedUntil: ""},
-		dbx.HashExp{"id": userID}).Execute(); err != nil {
+// release replaces the claim held on userID by until ("" for none), so a run after it tries
+// again; a claim another run took meanwhile is left alone.
+func release(app core.App, userID, held, until string) error {
+	if _, err := app.DB().Update(users.Collection, dbx.Params{users.FieldReminderClaimedUntil: until},
+		dbx.HashExp{"id": userID, users.FieldReminderClaimedUntil: held}).Execute(); err != nil {
 		return fmt.Errorf("failed to release the reminder's claim: %w", err)
 	}
 	return nil

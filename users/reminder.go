@@ -31,12 +31,41 @@ func ReminderAt(rem cycle.Reminder, ok bool) string {
 
 // ScheduleReminder keeps the record's nextReminderAt in step with its profile, however the
 // record is saved (/api/user, the record API, the admin UI, a verification, Go code). It is an
-// OnRecordCreate and OnRecordUpdate handler. A profile the validation will refuse gets no
-// reminder; the save fails anyway.
+// OnRecordCreateExecute and OnRecordUpdateExecute handler, so it runs just before the write: a
+// save that does not set the reminders job's own fields (lastNotifiedOn, reminderClaimedUntil)
+// first takes them as stored now, so a record read before a reminder went out cannot write the
+// old day back and make it due again. A profile the validation refused never gets here.
 func ScheduleReminder(e *core.RecordEvent) error {
+	if !e.Record.IsNew() {
+		if err := keepJobState(e.App, e.Record); err != nil {
+			return err
+		}
+	}
 	rem, ok, err := NextReminder(e.Record, time.Now())
 	e.Record.Set(FieldNextReminderAt, ReminderAt(rem, ok && err == nil))
 	return e.Next()
+}
+
+// keepJobState copies the stored values of the job's fields into r where the save leaves them as
+// they were when r was read.
+func keepJobState(app core.App, r *core.Record) error {
+	orig := r.Original()
+	var stored struct {
+		LastNotifiedOn       string `db:"lastNotifiedOn"`
+		ReminderClaimedUntil string `db:"reminderClaimedUntil"`
+	}
+	err := app.DB().Select(FieldLastNotifiedOn, FieldReminderClaimedUntil).From(Collection).
+		Where(dbx.HashExp{"id": r.Id}).One(&stored)
+	if err != nil {
+		return fmt.Errorf("failed to read the reminder state of %s: %w", r.Id, err)
+	}
+	if r.GetString(FieldLastNotifiedOn) == orig.GetString(FieldLastNotifiedOn) {
+		r.Set(FieldLastNotifiedOn, stored.LastNotifiedOn)
+	}
+	if r.GetString(FieldReminderClaimedUntil) == orig.GetString(FieldReminderClaimedUntil) {
+		r.Set(FieldReminderClaimedUntil, stored.ReminderClaimedUntil)
+	}
+	return nil
 }
 
 // RescheduleAll sets nextReminderAt of every account as seen at now, in keyset batches without

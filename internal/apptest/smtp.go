@@ -21,7 +21,7 @@ type MailServer struct {
 
 	mu       sync.Mutex
 	received []ReceivedMail
-	replies  []int
+	replies  map[string][]int
 }
 
 // ReceivedMail is one message the MailServer accepted.
@@ -37,7 +37,7 @@ func StartMailServer(t testing.TB) *MailServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &MailServer{addr: ln.Addr().(*net.TCPAddr)}
+	s := &MailServer{addr: ln.Addr().(*net.TCPAddr), replies: map[string][]int{}}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &mailSession{server: s}, nil }))
 	srv.Domain = "localhost"
 	srv.ErrorLog = log.New(io.Discard, "", 0)
@@ -46,12 +46,23 @@ func StartMailServer(t testing.TB) *MailServer {
 	return s
 }
 
-// ReplyToNext makes the server answer the next messages' DATA with these SMTP codes, one per
-// message, in order (451 is a temporary failure, 550 a permanent one); then it accepts again.
-func (s *MailServer) ReplyToNext(codes ...int) {
+// ReplyToNext makes the server answer the next messages to address at DATA with these SMTP
+// codes, one per message, in order; then it accepts again. Each reply carries the enhanced status
+// code (RFC 3463) a real server would send with it (enhancedCodes).
+func (s *MailServer) ReplyToNext(to string, codes ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.replies = append(s.replies, codes...)
+	s.replies[to] = append(s.replies[to], codes...)
+}
+
+// enhancedCodes are the enhanced status codes sent with the scripted replies.
+var enhancedCodes = map[int]smtp.EnhancedCode{
+	421: {4, 3, 2}, // service not available
+	450: {4, 2, 1}, // mailbox busy
+	451: {4, 3, 0}, // local error in processing
+	535: {5, 7, 8}, // authentication credentials invalid
+	550: {5, 1, 1}, // no such mailbox
+	554: {5, 7, 1}, // delivery not authorized (policy, relay)
 }
 
 // Received returns the messages accepted so far.
@@ -73,16 +84,17 @@ func (s *MailServer) RouteMail(app *tests.TestApp) {
 	})
 }
 
-// nextReply pops the scripted reply for a message, 0 for none.
-func (s *MailServer) nextReply() int {
+// nextReply pops the scripted reply for a message to one of to, 0 for none.
+func (s *MailServer) nextReply(to []string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.replies) == 0 {
-		return 0
+	for _, addr := range to {
+		if codes := s.replies[addr]; len(codes) > 0 {
+			s.replies[addr] = codes[1:]
+			return codes[0]
+		}
 	}
-	code := s.replies[0]
-	s.replies = s.replies[1:]
-	return code
+	return 0
 }
 
 type mailSession struct {
@@ -100,8 +112,12 @@ func (m *mailSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if code := m.server.nextReply(); code != 0 {
-		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.NoEnhancedCode, Message: "scripted reply"}
+	if code := m.server.nextReply(m.to); code != 0 {
+		enhanced, ok := enhancedCodes[code]
+		if !ok {
+			enhanced = smtp.NoEnhancedCode
+		}
+		return &smtp.SMTPError{Code: code, EnhancedCode: enhanced, Message: "scripted reply"}
 	}
 	m.server.mu.Lock()
 	defer m.server.mu.Unlock()
