@@ -85,7 +85,7 @@ func sendReminders(app core.App, cfg config.Config, now time.Time, d Delivery) (
 	for processed < d.PerRun && !halted() && time.Now().Before(stopClaiming) {
 		due, err := findDue(app, now, cursor, min(dueBatch, d.PerRun-processed))
 		if err != nil {
-			errs = append(errs, err)
+			report(false, err)
 			break
 		}
 		if len(due) == 0 {
